@@ -87,6 +87,7 @@ def _tinyaot_selfcheck_impl(ctx):
     args = ctx.actions.args()
     args.add(src)
     args.add_all(["--sample", sample, "--golden", golden, "--seed", str(ctx.attr.seed)])
+    args.add_all(["--reference", ctx.attr.reference])
     args.add_all(shapes)
     inputs = [src]
     if ctx.file.sample_inputs:
@@ -100,7 +101,9 @@ def _tinyaot_selfcheck_impl(ctx):
         mnemonic = "TinyaotGolden",
         progress_message = "Computing golden outputs of %s with %s" % (
             src.short_path,
-            "LiteRT" if src.extension == "tflite" else "onnxruntime",
+            "tinyaot's integer golden" if ctx.attr.reference == "tinyaot" else (
+                "LiteRT" if src.extension == "tflite" else "onnxruntime"
+            ),
         ),
     )
 
@@ -127,7 +130,8 @@ _tinyaot_selfcheck = rule(
 
     //tools/golden computes <name>/sample.npz (`sample_inputs` or seeded random) and
     <name>/golden.npz (the reference's outputs: onnxruntime for .onnx, LiteRT's reference
-    kernels for .tflite); `tinyaot selfcheck` embeds both.""",
+    kernels for .tflite, or with reference = "tinyaot" the compiler's integer golden);
+    `tinyaot selfcheck` embeds both.""",
     attrs = {
         "src": attr.label(allow_single_file = [".onnx", ".tflite"], mandatory = True),
         "c_name": attr.string(mandatory = True),
@@ -135,6 +139,7 @@ _tinyaot_selfcheck = rule(
         "input_shapes": attr.string_dict(),
         "sample_inputs": attr.label(allow_single_file = [".npz"]),
         "seed": attr.int(default = 0),
+        "reference": attr.string(default = "auto", values = ["auto", "tinyaot"]),
         "_compiler": attr.label(default = "//compiler:tinyaot_cli", executable = True, cfg = "exec"),
         "_golden": attr.label(default = "//tools/golden", executable = True, cfg = "exec"),
     },
@@ -211,6 +216,7 @@ def tinyaot_model(
         c_name = None,
         sample_inputs = None,
         seed = 0,
+        reference = "auto",
         copts = [],
         visibility = None,
         tags = []):
@@ -233,6 +239,9 @@ def tinyaot_model(
       c_name: prefix of the C symbols and name of the files (default: `name`).
       sample_inputs: .npz of inputs for the self-check (default: random, seeded).
       seed: seed of the random sample input.
+      reference: "auto" (onnxruntime for .onnx, LiteRT's reference kernels for .tflite) or
+        "tinyaot": the compiler's integer golden (tinyaot.reference), for int8 ONNX models,
+        whose reference runtime is not bit-exact (tests compare the two instead).
       copts: extra C compiler options for the generated code.
       visibility: of the targets.
       tags: of the targets.
@@ -260,6 +269,7 @@ def tinyaot_model(
         input_shapes = input_shapes,
         sample_inputs = sample_inputs,
         seed = seed,
+        reference = reference,
         **common
     )
     _generated(name = name + "_golden", src = ":" + name + "_selfcheck_gen", output_group = "golden", **common)

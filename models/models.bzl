@@ -3,8 +3,10 @@
 MODELS[model][variant] = {"src": model file, relative to models/, "cores": cores the image
 fits}. Variants: "float" (the ONNX float model, checked against onnxruntime), "int8" (the
 published int8 .tflite, checked bit-exactly against LiteRT's reference kernels) and
-"onnx_int8" (the ONNX conversion of the int8 model: not built, since onnxruntime is no
-bit-exact reference for it). A variant is built only when it is in VARIANTS. "cores"
+"onnx_int8" (the ONNX QDQ conversion of the int8 model: its firmware is checked bit-exactly
+against the compiler's integer golden, `reference = "tinyaot"`, because onnxruntime is no
+bit-exact reference for it; tests/compiler/test_int8_models.py compares that golden with
+onnxruntime). A variant is built only when it is in VARIANTS. "cores"
 follow from the model's plan and weights against the boards' memory
 (tinyaot.targets.fits; models/README.md has the numbers, and
 //tests/models:models_table_test checks that the lists agree with the compiler).
@@ -18,27 +20,27 @@ MODELS = {
     "kws": {
         "float": {"src": "kws_ref_model_float32_dq.onnx", "cores": ["cortex_m3", "cortex_m4", "cortex_m7", "cortex_m33", "cortex_m55"]},
         "int8": {"src": "tflite/kws_ref_model.tflite", "cores": ["cortex_m3", "cortex_m4", "cortex_m7", "cortex_m33", "cortex_m55"]},
-        "onnx_int8": {"src": "kws_ref_model.onnx", "cores": []},
+        "onnx_int8": {"src": "kws_ref_model.onnx", "cores": ["cortex_m3", "cortex_m4", "cortex_m7", "cortex_m33", "cortex_m55"]},
     },
     "vww": {
         "float": {"src": "vww_96_float.onnx", "cores": ["cortex_m3", "cortex_m4", "cortex_m7", "cortex_m33", "cortex_m55"]},
         "int8": {"src": "tflite/vww_96_int8.tflite", "cores": ["cortex_m3", "cortex_m4", "cortex_m7", "cortex_m33", "cortex_m55"]},
-        "onnx_int8": {"src": "vww_96_int8.onnx", "cores": []},
+        "onnx_int8": {"src": "vww_96_int8.onnx", "cores": ["cortex_m3", "cortex_m4", "cortex_m7", "cortex_m33", "cortex_m55"]},
     },
     "ic": {
         "float": {"src": "pretrainedResnet.onnx", "cores": ["cortex_m3", "cortex_m4", "cortex_m7", "cortex_m33", "cortex_m55"]},
         "int8": {"src": "tflite/pretrainedResnet_quant.tflite", "cores": ["cortex_m3", "cortex_m4", "cortex_m7", "cortex_m33", "cortex_m55"]},
-        "onnx_int8": {"src": "pretrainedResnet_quant.onnx", "cores": []},
+        "onnx_int8": {"src": "pretrainedResnet_quant.onnx", "cores": ["cortex_m3", "cortex_m4", "cortex_m7", "cortex_m33", "cortex_m55"]},
     },
     "ad": {
         "float": {"src": "ad01_fp32.onnx", "cores": ["cortex_m3", "cortex_m4", "cortex_m7", "cortex_m33", "cortex_m55"]},
         "int8": {"src": "tflite/ad01_int8.tflite", "cores": ["cortex_m3", "cortex_m4", "cortex_m7", "cortex_m33", "cortex_m55"]},
-        "onnx_int8": {"src": "ad01_int8.onnx", "cores": []},
+        "onnx_int8": {"src": "ad01_int8.onnx", "cores": ["cortex_m3", "cortex_m4", "cortex_m7", "cortex_m33", "cortex_m55"]},
     },
 }
 
 # Variants that are built. `//models:<model>_<core>` is int8 where it fits, else float.
-VARIANTS = ["float", "int8"]
+VARIANTS = ["float", "int8", "onnx_int8"]
 
 def model_file(src):
     """The label of a table entry's file: "x.onnx" -> //models:x.onnx,
@@ -62,7 +64,11 @@ def mlperf_tiny_models():
         for variant in VARIANTS:
             entry = variants[variant]
             name = "%s_%s" % (model, variant)
-            tinyaot_model(name = name, src = model_file(entry["src"]))
+            tinyaot_model(
+                name = name,
+                src = model_file(entry["src"]),
+                reference = "tinyaot" if variant == "onnx_int8" else "auto",
+            )
             for core in entry["cores"]:
                 tinyaot_firmware(name = "%s_%s" % (name, core), model = ":" + name, core = core)
                 cores[core] = True

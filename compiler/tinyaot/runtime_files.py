@@ -25,6 +25,16 @@ def include_dir() -> Path:
     return runtime_dir() / "include"
 
 
+# Optimized paths of a kernel live beside its portable file (`<k>.c`) as `<k>_<path>.c`;
+# `tinyaot/simd.h` picks, per core, which file defines the kernel's public symbol. A model
+# needs all of them: the generated C does not depend on the core.
+SIMD_PATHS = ("dsp", "mve")
+
+
 def kernel_sources(kernels: tuple[str, ...]) -> list[Path]:
     root = runtime_dir() / "kernels"
-    return [root / f"{k}.c" for k in kernels]
+    sources = []
+    for k in kernels:
+        sources.append(root / f"{k}.c")
+        sources.extend(root / f"{k}_{path}.c" for path in SIMD_PATHS if (root / f"{k}_{path}.c").is_file())
+    return sources

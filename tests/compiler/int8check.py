@@ -30,6 +30,7 @@ from tinyaot.hostrun import build_host, check_inputs, read_outputs
 from tinyaot.ir import Graph
 from tinyaot.ops import OPS
 from tinyaot.pipeline import CompiledModel, CompileOptions, compile_graph
+from tinyaot.reference import evaluate as evaluate_graph
 
 ONNX_TYPES = {np.dtype("float32"): TensorProto.FLOAT, np.dtype("int8"): TensorProto.INT8,
               np.dtype("uint8"): TensorProto.UINT8, np.dtype("int32"): TensorProto.INT32}
@@ -68,18 +69,6 @@ class HostModel:
         outs = [str(directory / f"out{i}.bin") for i in range(len(self.compiled.graph.outputs))]
         subprocess.run([str(self.exe), *ins, *outs], check=True, capture_output=True, timeout=120)
         return read_outputs(self.compiled.graph, outs)
-
-
-def evaluate_graph(graph: Graph, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The integer golden: every node's evaluate, in schedule order."""
-    values = {name: t.data for name, t in graph.tensors.items() if t.data is not None}
-    values.update(feeds)
-    for node in graph.nodes:
-        outs = OPS[node.op].evaluate(node, [values[i] if i else None for i in node.inputs])
-        for out, value in zip(node.outputs, outs):
-            if out:
-                values[out] = np.asarray(value)
-    return {name: values[name] for name in graph.outputs}
 
 
 def steps(a: np.ndarray, b: np.ndarray, scale: float | None = None) -> np.ndarray:

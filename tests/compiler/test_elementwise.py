@@ -18,7 +18,7 @@ from opcheck import check_model, model_from_graph, single_node_model
 from tinyaot.errors import TinyaotError
 from tinyaot.frontends.onnx import import_model
 from tinyaot.ir import Node
-from tinyaot.ops.elementwise import _geometry
+from tinyaot.ops.elementwise import broadcast_geometry
 from tinyaot.pipeline import CompileOptions, compile_graph
 
 RUNTIME = Path(__file__).resolve().parents[2] / "runtime"
@@ -608,12 +608,12 @@ def test_no_sinking_when_a_constant_has_higher_rank():
 
 def test_geometry_collapses_axes():
     node = Node("Add", "n", ("a", "b"), ("y",))
-    assert _geometry(node, (2, 3, 4), [(2, 3, 4), (2, 3, 4)]) == ([1] * 5 + [24], [[0] * 5 + [1], [0] * 5 + [1]])
-    assert _geometry(node, (1, 4, 4, 8), [(1, 4, 4, 8), (8,)]) == ([1] * 4 + [16, 8], [[0] * 4 + [8, 1], [0] * 4 + [0, 1]])
-    assert _geometry(node, (2, 3), [(2, 3), ()]) == ([1] * 5 + [6], [[0] * 5 + [1], [0] * 6])
-    assert _geometry(node, (1, 8, 5, 5), [(1, 8, 5, 5), (8, 1, 1)]) == ([1] * 4 + [8, 25], [[0] * 4 + [25, 1], [0] * 4 + [1, 0]])
+    assert broadcast_geometry(node, (2, 3, 4), [(2, 3, 4), (2, 3, 4)]) == ([1] * 5 + [24], [[0] * 5 + [1], [0] * 5 + [1]])
+    assert broadcast_geometry(node, (1, 4, 4, 8), [(1, 4, 4, 8), (8,)]) == ([1] * 4 + [16, 8], [[0] * 4 + [8, 1], [0] * 4 + [0, 1]])
+    assert broadcast_geometry(node, (2, 3), [(2, 3), ()]) == ([1] * 5 + [6], [[0] * 5 + [1], [0] * 6])
+    assert broadcast_geometry(node, (1, 8, 5, 5), [(1, 8, 5, 5), (8, 1, 1)]) == ([1] * 4 + [8, 25], [[0] * 4 + [25, 1], [0] * 4 + [1, 0]])
     with pytest.raises(TinyaotError, match="kernels support 6"):
-        _geometry(node, (2,) * 7, [(2, 1) * 3 + (2,), (1, 2) * 3 + (1,)])
+        broadcast_geometry(node, (2,) * 7, [(2, 1) * 3 + (2,), (1, 2) * 3 + (1,)])
 
 
 @pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc not installed")

@@ -128,27 +128,37 @@ def _mlperf(name: str) -> onnx.ModelProto:
 
 
 def _int8_feeds(model: onnx.ModelProto, count: int, seed: int = 0):
+    """Inputs as a sensor would give them: real values ~ N(0, 1) through the input's
+    quantization (full-range random bytes saturate the first layers, so most outputs would
+    be pinned at -128 or 127 and the comparison would say little)."""
+    graph = compile_onnx(model).graph
+    name = graph.inputs[0]
+    tensor = graph.tensors[name]
+    scale, zero_point = float(tensor.quant.scale[0]), int(tensor.quant.zero_point[0])
     rng = np.random.default_rng(seed)
-    vi = model.graph.input[0]
-    shape = [d.dim_value for d in vi.type.tensor_type.shape.dim]
-    return [{vi.name: rng.integers(-128, 128, shape).astype(np.int8)} for _ in range(count)]
+    return [{name: np.clip(np.round(rng.standard_normal(tensor.shape) / scale) + zero_point, -128, 127).astype(np.int8)}
+            for _ in range(count)]
 
 
-# End to end, tinyaot's and onnxruntime's outputs agree about as well as onnxruntime agrees
-# with itself. Its default session runs some QDQ groups as uint8 x int8 kernels that saturate
-# int16 pair sums on AVX2 (KWS: 9% of the outputs off by up to 33 steps against its own
-# ORT_DISABLE_ALL run) and the others in float, where a conv output within a float rounding
-# of a .5 boundary rounds either way; one such step early in ResNet-8 or VWW can move their
-# softmax outputs by up to two steps. So each model is checked end to end against the run(s)
-# it matches, with the margins measured on random inputs, and layer by layer below.
-@pytest.mark.parametrize("name,mode,exact,max_steps", [("ad01_int8", "default", 0.995, 1),
-                                                      ("ad01_int8", "disable", 0.99, 1),
-                                                      ("kws_ref_model", "disable", 1.0, 0),
-                                                      ("pretrainedResnet_quant", "default", 0.98, 2),
-                                                      ("vww_96_int8", "disable", 0.9, 1)])
-def test_mlperf_int8(name, mode, exact, max_steps):
+# The reference is onnxruntime without graph optimizations (ORT_DISABLE_ALL): it computes a
+# QDQ model as ONNX defines it, each op in float between DequantizeLinear and QuantizeLinear.
+# Its default session is not a reference on x86 without VNNI: it runs QDQ groups as uint8 x
+# int8 kernels that saturate int16 pair sums (vpmaddubsw) and disagrees with its own
+# ORT_DISABLE_ALL run (ResNet-8: 97.6% of outputs, up to 10 steps, over 100 inputs).
+# tinyaot computes each layer exactly (integer accumulation), onnxruntime in float32: a conv
+# output within a float rounding of a .5 boundary rounds either way, so each layer fed
+# onnxruntime's own inputs matches on >= 99.999% of elements and never more than one step
+# off (test_mlperf_int8_layer_by_layer). End to end such a step can move a softmax output
+# by several steps; measured over 100 inputs: ad01 and KWS 100%, VWW 99.0% (<= 1 step),
+# ResNet-8 99.4% (<= 8 steps, all in the softmax). Each model is checked end to end with
+# the margins measured on its seeded inputs.
+@pytest.mark.parametrize("name,exact,max_steps", [("ad01_int8", 1.0, 0),
+                                                  ("kws_ref_model", 1.0, 0),
+                                                  ("pretrainedResnet_quant", 0.995, 1),
+                                                  ("vww_96_int8", 0.995, 1)])
+def test_mlperf_int8(name, exact, max_steps):
     model = _mlperf(name)
-    check_int8(model, _int8_feeds(model, 6), name, modes=(mode,), exact=exact, max_steps=max_steps)
+    check_int8(model, _int8_feeds(model, 20), name, modes=("disable",), exact=exact, max_steps=max_steps)
 
 
 @pytest.mark.parametrize("name", ["ad01_int8", "kws_ref_model", "pretrainedResnet_quant", "vww_96_int8"])

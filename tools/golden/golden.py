@@ -7,7 +7,10 @@ Writes `--sample`: the model's inputs (from --inputs, or seeded random data of e
 input's shape and dtype) and `--golden`: the reference's outputs for them, both keyed by
 tensor name. The reference of a .onnx model is onnxruntime (no graph optimizations); that
 of a .tflite model is LiteRT with its reference kernels (OpResolverType.BUILTIN_REF, the
-closest to TFLite Micro; tinyaot's int8 kernels match them bit-exactly). Used at build
+closest to TFLite Micro; tinyaot's int8 kernels match them bit-exactly). `--reference tinyaot`
+is the compiler's integer golden (tinyaot.reference), for int8 ONNX models: onnxruntime is
+no bit-exact reference for those, so tests/compiler/test_int8_models.py compares that golden
+with onnxruntime, and the firmware with the golden. Used at build
 time by tinyaot_model (//:defs.bzl); the tinyaot compiler itself never imports either.
 
 Random inputs: float ~ N(0, 1); quantized int8/uint8 inputs (.tflite) real values ~ N(0, 1)
@@ -138,6 +141,29 @@ def run_litert(model: str, given: dict[str, np.ndarray] | None, shapes, seed: in
     return inputs, {d["name"]: it.get_tensor(d["index"]).copy() for d in it.get_output_details()}
 
 
+def run_tinyaot(model: str, given: dict[str, np.ndarray] | None, shapes, seed: int):
+    """The compiler's own integer golden (tinyaot.reference): for int8 ONNX models, whose
+    reference runtime is no bit-exact oracle (tests compare this golden with onnxruntime)."""
+    from tinyaot.errors import TinyaotError
+    from tinyaot.pipeline import CompileOptions, compile_model
+    from tinyaot.reference import evaluate
+
+    try:
+        graph = compile_model(model, CompileOptions(input_shapes=shapes)).graph
+        if given is None:
+            specs = []
+            for name in graph.inputs:
+                t = graph.tensors[name]
+                quant = None
+                if t.quant is not None and len(t.quant.scale) == 1:
+                    quant = (float(t.quant.scale[0]), int(t.quant.zero_point[0]))
+                specs.append((name, t.shape, t.dtype.numpy, quant))
+            given = _random_inputs(specs, shapes, seed)
+        return given, evaluate(graph, given)
+    except TinyaotError as exc:
+        raise GoldenError(str(exc)) from exc
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="golden.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("model")
@@ -146,9 +172,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--inputs", help=".npz of inputs to use instead of random ones")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--input-shape", action="append", default=[], metavar="NAME=1x3x32x32")
+    parser.add_argument("--reference", choices=["auto", "tinyaot"], default="auto",
+                        help="auto: onnxruntime for .onnx, LiteRT for .tflite; tinyaot: the compiler's integer golden")
     args = parser.parse_args(argv)
 
-    run = run_litert if args.model.lower().endswith(".tflite") else run_onnxruntime
+    if args.reference == "tinyaot":
+        run = run_tinyaot
+    else:
+        run = run_litert if args.model.lower().endswith(".tflite") else run_onnxruntime
     try:
         given = None
         if args.inputs:

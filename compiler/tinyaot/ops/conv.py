@@ -258,7 +258,7 @@ def _conv_infer(node: Node, inputs: Sequence[Tensor | None]) -> list[TensorType]
     return [(output_shape(node, info.batch, info.c_out, info.geom.out), DType.FLOAT32)]
 
 
-def _weights_oihw(node: Node, w: np.ndarray) -> np.ndarray:
+def weights_oihw(node: Node, w: np.ndarray) -> np.ndarray:
     """The NCHW-form weight (O, I/group, *k) from any IR form."""
     layout = node.attrs.get("weight_layout") if node.attrs.get("layout") == "NHWC" else None
     if layout == "1HWO":
@@ -295,7 +295,7 @@ def _conv_eval(node: Node, values: Sequence[np.ndarray | None]) -> list[np.ndarr
               for i, v in enumerate(values)]
     info = conv_info(node, inputs)
     x = to_nchw_array(node, values[0])
-    w = _weights_oihw(node, values[1])
+    w = weights_oihw(node, values[1])
     bias = values[2] if len(values) > 2 else None
     y = conv_reference(x, w, bias, info.group, info.geom).astype(np.float32)
     return [from_nchw_array(node, apply_activation(y, activation_of(node)))]

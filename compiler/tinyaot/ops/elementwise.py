@@ -61,7 +61,7 @@ def _broadcast_strides(shape: Sequence[int], out_shape: Sequence[int]) -> list[i
     return strides[::-1]
 
 
-def _geometry(node: Node, out_shape: Sequence[int], in_shapes: Sequence[Sequence[int]]) -> tuple[list[int], list[list[int]]]:
+def broadcast_geometry(node: Node, out_shape: Sequence[int], in_shapes: Sequence[Sequence[int]]) -> tuple[list[int], list[list[int]]]:
     """The kernels' rank-6 output shape and per-operand strides. Unit axes are dropped and
     neighbouring axes merged wherever every operand is contiguous across them, so the
     innermost row the kernel loops over is as long as possible (the whole tensor when no
@@ -96,7 +96,7 @@ def _same_dtype(node: Node, tensors: Sequence[Tensor | None]) -> DType:
     return dtypes.pop()
 
 
-def _elementwise_permute(node: Node, perm: Sequence[int], inputs: Sequence[Tensor | None]):
+def elementwise_permute(node: Node, perm: Sequence[int], inputs: Sequence[Tensor | None]):
     # op(transpose(x)) == transpose(op(x)); constants of lower rank are permuted by the pass.
     # An input of higher rank than the transposed ones makes the output rank differ: give up.
     if any(t is not None and len(t.shape) > len(perm) for t in inputs):
@@ -105,7 +105,7 @@ def _elementwise_permute(node: Node, perm: Sequence[int], inputs: Sequence[Tenso
 
 
 def _broadcast_params(node: Node, ctx: EmitContext, op_c: str, out_shape, a_shape, b_shape) -> str:
-    shape, (sa, sb) = _geometry(node, out_shape, [a_shape, b_shape])
+    shape, (sa, sb) = broadcast_geometry(node, out_shape, [a_shape, b_shape])
     return ctx.static("tinyaot_broadcast_params", f"{{{op_c}, {c_ints(shape)}, {c_ints(sa)}, {c_ints(sb)}}}")
 
 
@@ -234,7 +234,7 @@ def _arith_emit(node: Node, ctx: EmitContext) -> list[str]:
         if kernel == "binary_int":
             params = _broadcast_params(node, ctx, op_c, out.shape, a[1], b[1])
             return f"tinyaot_binary_int(&{params}, {_C_TYPES[dtype]}, {a[0]}, {b[0]}, {y});"
-        shape, (sa, sb) = _geometry(node, out.shape, [a[1], b[1]])
+        shape, (sa, sb) = broadcast_geometry(node, out.shape, [a[1], b[1]])
         params = ctx.static(
             "tinyaot_binary_f32_params",
             f"{{{op_c}, {c_ints(shape)}, {c_ints(sa)}, {c_ints(sb)}, {c_activation(step_act)}}}",
@@ -508,7 +508,7 @@ def _where_emit(node: Node, ctx: EmitContext) -> list[str]:
     out = ctx.tensor(node.outputs[0])
     if out.size == 0:
         return []
-    shape, (sc, sx, sy) = _geometry(node, out.shape, [ctx.tensor(n).shape for n in node.inputs])
+    shape, (sc, sx, sy) = broadcast_geometry(node, out.shape, [ctx.tensor(n).shape for n in node.inputs])
     ctx.use_kernel("where")
     params = ctx.static("tinyaot_where_params", f"{{{c_ints(shape)}, {c_ints(sc)}, {c_ints(sx)}, {c_ints(sy)}}}")
     cond, x, y, result = (ctx.ptr(n) for n in names)
@@ -584,19 +584,19 @@ def _arith_inplace(node: Node) -> tuple[int, ...]:
     return (0, 1) if n == 2 else (0,) if n > 2 else ()
 
 
-_ARITH_OP = OpDef(_arith_infer, _arith_eval, _arith_emit, activation_fusable=True, permute=_elementwise_permute,
+_ARITH_OP = OpDef(_arith_infer, _arith_eval, _arith_emit, activation_fusable=True, permute=elementwise_permute,
                   inplace=_arith_inplace)
 # unary_f32 / unary_math_f32 compute out[i] from in[i] alone.
-_UNARY_OP = OpDef(_unary_infer, _unary_eval, _unary_emit, permute=_elementwise_permute, inplace=lambda node: (0,))
-_COMPARE_OP = OpDef(_compare_infer, _compare_eval, _compare_emit, permute=_elementwise_permute)
-_CAST_OP = OpDef(_cast_infer, _cast_eval, _cast_emit, permute=_elementwise_permute)
+_UNARY_OP = OpDef(_unary_infer, _unary_eval, _unary_emit, permute=elementwise_permute, inplace=lambda node: (0,))
+_COMPARE_OP = OpDef(_compare_infer, _compare_eval, _compare_emit, permute=elementwise_permute)
+_CAST_OP = OpDef(_cast_infer, _cast_eval, _cast_emit, permute=elementwise_permute)
 
 OPS: dict[str, OpDef] = {
     **{op: _ARITH_OP for op in _ARITH},
     **{op: _UNARY_OP for op in _UNARY},
     **{op: _COMPARE_OP for op in (*_COMPARE, *_LOGIC)},
-    "Not": OpDef(_not_infer, _not_eval, _not_emit, permute=_elementwise_permute),
-    "Where": OpDef(_where_infer, _where_eval, _where_emit, permute=_elementwise_permute),
+    "Not": OpDef(_not_infer, _not_eval, _not_emit, permute=elementwise_permute),
+    "Where": OpDef(_where_infer, _where_eval, _where_emit, permute=elementwise_permute),
     "Cast": _CAST_OP,
     "CastLike": _CAST_OP,
 }

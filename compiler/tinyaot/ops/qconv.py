@@ -23,7 +23,7 @@ from tinyaot.ir import DType, Node, Tensor
 from tinyaot.ops.base import EmitContext, OpDef, TensorType, fail
 from tinyaot.ops.conv import (
     Geometry,
-    _weights_oihw,
+    weights_oihw,
     as_2d,
     channel_geometry,
     conv_reference,
@@ -103,7 +103,7 @@ def _accumulators(node: Node, info: QConvInfo, x: np.ndarray, w: np.ndarray, bia
     """Exact int64 accumulators, NCHW. Products of zero-point-corrected int8 values summed in
     float64 are exact integers (|sum| < 2**53), so the float conv reference serves."""
     x_zp, w_zp = _zero_points(node, info.c_out)
-    w_oihw = _weights_oihw(node, w).astype(np.int64)
+    w_oihw = weights_oihw(node, w).astype(np.int64)
     w_oihw = w_oihw - np.asarray(w_zp, dtype=np.int64).reshape(-1, *([1] * (w_oihw.ndim - 1)))
     xc = to_nchw_array(node, x).astype(np.int64) - x_zp
     acc = np.rint(conv_reference(xc.astype(np.float64), w_oihw.astype(np.float64), None, info.group, info.geom))

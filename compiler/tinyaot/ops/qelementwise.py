@@ -32,7 +32,7 @@ import numpy as np
 from tinyaot import quant
 from tinyaot.ir import DType, Node, QuantParams, Tensor
 from tinyaot.ops.base import EmitContext, OpDef, TensorType, broadcast_shape, c_floats, c_ints, fail, normalize_axis
-from tinyaot.ops.elementwise import _elementwise_permute, _geometry
+from tinyaot.ops.elementwise import elementwise_permute, broadcast_geometry
 from tinyaot.ops.qbase import act_range, c_array, check_int8, multipliers, per_tensor_quant, quant_attr
 
 # ----------------------------------------------------------------------------- Add, Mul
@@ -92,7 +92,7 @@ def _binary_emit(node: Node, ctx: EmitContext) -> list[str]:
         op = "TINYAOT_BIN_ADD"
     else:
         (ma, shift), mb, op = mul_multiplier(node), 0, "TINYAOT_BIN_MUL"
-    shape, (sa, sb) = _geometry(node, y.shape, [a.shape, b.shape])
+    shape, (sa, sb) = broadcast_geometry(node, y.shape, [a.shape, b.shape])
     geom = ctx.static("tinyaot_broadcast_params", f"{{{op}, {c_ints(shape)}, {c_ints(sa)}, {c_ints(sb)}}}")
     lo, hi = act_range(node)
     fields = [quant_attr(node, "a_quant").zero_point[0], quant_attr(node, "b_quant").zero_point[0]]
@@ -325,8 +325,8 @@ def _border_permute(node: Node, perm: Sequence[int], inputs: Sequence[Tensor | N
 
 
 OPS: dict[str, OpDef] = {
-    "QLinearAdd": OpDef(_binary_infer, _binary_eval, _binary_emit, macs=_binary_macs, permute=_elementwise_permute),
-    "QLinearMul": OpDef(_binary_infer, _binary_eval, _binary_emit, macs=_binary_macs, permute=_elementwise_permute),
+    "QLinearAdd": OpDef(_binary_infer, _binary_eval, _binary_emit, macs=_binary_macs, permute=elementwise_permute),
+    "QLinearMul": OpDef(_binary_infer, _binary_eval, _binary_emit, macs=_binary_macs, permute=elementwise_permute),
     "QLinearLookup": OpDef(_lookup_infer, _lookup_eval, _lookup_emit, permute=_same_shape_permute),
     "QLinearSoftmax": OpDef(_softmax_infer, _softmax_eval, _softmax_emit, permute=_softmax_permute),
     "QuantizeLinear": OpDef(_quantize_infer, _quantize_eval, _border_emit, permute=_border_permute),

@@ -29,7 +29,7 @@ import numpy as np
 from tinyaot import tflite_quant as tq
 from tinyaot.ir import DType, Node, Tensor
 from tinyaot.ops.base import EmitContext, OpDef, TensorType, broadcast_shape, c_float, c_ints, fail
-from tinyaot.ops.elementwise import _elementwise_permute, _geometry
+from tinyaot.ops.elementwise import elementwise_permute, broadcast_geometry
 from tinyaot.ops.qbase import act_range, c_array, check_int8, per_tensor_quant, quant_attr
 
 # ----------------------------------------------------------------------------- ADD, SUB, MUL
@@ -73,7 +73,7 @@ def _binary_eval(node: Node, values: Sequence[np.ndarray | None]) -> list[np.nda
 
 def _binary_emit(node: Node, ctx: EmitContext) -> list[str]:
     a, b, y = (ctx.tensor(n) for n in (*node.inputs[:2], node.outputs[0]))
-    shape, (sa, sb) = _geometry(node, y.shape, [a.shape, b.shape])
+    shape, (sa, sb) = broadcast_geometry(node, y.shape, [a.shape, b.shape])
     geom = ctx.static("tinyaot_broadcast_params", f"{{{_BINARY_CODES[node.op]}, {c_ints(shape)}, {c_ints(sa)}, "
                                                   f"{c_ints(sb)}}}")
     (ma, sha), (mb, shb), (my, shy) = _binary_multipliers(node)
@@ -308,7 +308,7 @@ def _border_emit(node: Node, ctx: EmitContext) -> list[str]:
     return [f"tinyaot_dequantize(&{params}, 8, {src}, {dst});"]
 
 
-_BINARY = OpDef(_binary_infer, _binary_eval, _binary_emit, macs=_binary_macs, permute=_elementwise_permute)
+_BINARY = OpDef(_binary_infer, _binary_eval, _binary_emit, macs=_binary_macs, permute=elementwise_permute)
 
 OPS: dict[str, OpDef] = {
     "TFLiteAdd": _BINARY,
