@@ -111,13 +111,19 @@ def _compile(args: argparse.Namespace):
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
-    from tinyaot.pipeline import write_c
+    from tinyaot.codegen import c_identifier
+    from tinyaot.pipeline import compile_graph, load_model, plan_graph, write_c
 
-    model = _compile(args)
+    options = _options(args)
+    source = load_model(args.model, options)
+    planned = plan_graph(source)
     if args.target != "host":
-        from tinyaot.targets import check_fit
+        from tinyaot.targets import check_plan_fit
 
-        check_fit(model, args.target)  # before writing: a model that does not fit leaves no C behind
+        # Before codegen formats the weights (seconds for megabytes of them) and before
+        # writing: a model that does not fit fails fast and leaves no C behind.
+        check_plan_fit(*planned, c_identifier(options.name or planned[0].name, set()), args.target)
+    model = compile_graph(source, options, planned)
     try:
         paths = write_c(model, args.output)
     except OSError as exc:

@@ -21,12 +21,11 @@ import numpy as np
 
 from tinyaot import __version__
 from tinyaot.errors import TinyaotError
-from tinyaot.ir import DType, Graph, Node, Tensor
+from tinyaot.ir import Graph, Node, Tensor
+from tinyaot.literals import array_literal  # re-exported: selfcheck writes its arrays alike
 from tinyaot.ops import OPS
 from tinyaot.ops.base import c_float
 from tinyaot.planner import ALIGN, MemoryPlan
-
-_PER_LINE = {1: 16, 2: 12, 4: 8, 8: 4}
 
 
 @dataclass(frozen=True)
@@ -64,10 +63,12 @@ class _Context:
         self.const_symbols: dict[str, str] = {}
         self._used_symbols: set[str] = set()
         self._node_symbol = ""
+        self._step = -1
         self._node_statics = 0
 
     def start_node(self, index: int, node: Node) -> None:
         self._node_symbol = f"{self.prefix}_l{index}"
+        self._step = index
         self._node_statics = 0
 
     def tensor(self, name: str) -> Tensor:
@@ -101,21 +102,9 @@ class _Context:
     def use_kernel(self, source: str) -> None:
         self.kernels.add(source)
 
-
-def array_literal(data: np.ndarray, dtype: DType) -> str:
-    """A C initializer list of `data` as `dtype`, exact (hex floats), a few values a line."""
-    flat = np.ascontiguousarray(data).reshape(-1)
-    if flat.size == 0:
-        return "{0}"
-    if dtype == DType.FLOAT32:
-        items = [c_float(v) for v in flat.astype(np.float32)]
-    elif dtype == DType.INT64:
-        items = [f"{int(v)}LL" for v in flat]
-    else:
-        items = [str(int(v)) for v in flat.astype(np.int64)]
-    per_line = _PER_LINE.get(dtype.itemsize, 8)
-    lines = ["  " + ", ".join(items[i : i + per_line]) + "," for i in range(0, len(items), per_line)]
-    return "{\n" + "\n".join(lines) + "\n}"
+    def scratch(self) -> str:
+        buffer = self.plan.scratch(self._step)
+        return "NULL" if buffer is None else f"(void *)(ws + {buffer.offset})"
 
 
 def generate(graph: Graph, plan: MemoryPlan, name: str | None = None) -> GeneratedC:
@@ -164,10 +153,14 @@ def generate(graph: Graph, plan: MemoryPlan, name: str | None = None) -> Generat
         ]
         calls.append(f"  {function}(in, out{state_arg}, ws);")
 
-    # Only constants a kernel asked for are emitted (some inputs, like a Pow exponent a
-    # kernel specialises on, are read at compile time only), in order of first use.
+    # Only constants the emitted code refers to (some inputs, like a Pow exponent a kernel
+    # specialises on, are read at compile time only; a layer with no elements emits no call),
+    # in order of first use.
+    referenced = "\n".join(layers + ctx.statics)
     consts: list[str] = []
     for tname, symbol in ctx.const_symbols.items():
+        if not re.search(rf"\b{symbol}\b", referenced):
+            continue
         tensor = graph.tensor(tname)
         data = tensor.data if tensor.size else np.zeros(1, tensor.dtype.numpy)
         shape = "x".join(str(d) for d in tensor.shape) or "scalar"
@@ -206,7 +199,11 @@ def generate(graph: Graph, plan: MemoryPlan, name: str | None = None) -> Generat
             f"  if (out->{io_fields[t]} == NULL) return TINYAOT_ERR_NULL_ARG;"
             for t in graph.outputs
         ],
+        *_canaries_on("  ws += TINYAOT_CANARY_BYTES;", "  tinyaot_canary_fill(ws - TINYAOT_CANARY_BYTES);",
+                      f"  tinyaot_canary_fill(ws + {plan.workspace_size}u);"),
         *(calls or ["  (void)ws;"]),
+        *_canaries_on(f"  if (!tinyaot_canary_intact(ws - TINYAOT_CANARY_BYTES) || !tinyaot_canary_intact(ws + "
+                      f"{plan.workspace_size}u)) return TINYAOT_ERR_CANARY;"),
         "  return TINYAOT_OK;",
         "}",
         "",
@@ -242,6 +239,12 @@ def _reset_function(graph: Graph, prefix: str, state_fields: dict[str, str]) -> 
     ]
 
 
+def _canaries_on(*lines: str) -> list[str]:
+    """Lines compiled only with -DTINYAOT_CANARIES (runtime/include/tinyaot/tinyaot.h): without
+    it, the preprocessed code is what it was before canaries existed."""
+    return ["#ifdef TINYAOT_CANARIES", *lines, "#endif"]
+
+
 def layer_symbol(prefix: str, index: int, op: str) -> str:
     """The C function of schedule step `index` (profilers map symbols back to layers)."""
     return f"{prefix}_l{index}_{re.sub(r'[^0-9A-Za-z]', '', op).lower()}"
@@ -265,8 +268,13 @@ def _header(graph: Graph, plan: MemoryPlan, prefix: str, upper: str, io_fields: 
         'extern "C" {',
         "#endif",
         "",
-        "/* Scratch memory for one inference; pass a buffer aligned to TINYAOT_WORKSPACE_ALIGN. */",
+        "/* Scratch memory for one inference; pass a buffer aligned to TINYAOT_WORKSPACE_ALIGN.",
+        " * Built with -DTINYAOT_CANARIES, it includes the guard bytes on both sides. */",
+        "#ifdef TINYAOT_CANARIES",
+        f"#define {upper}_WORKSPACE_SIZE ({plan.workspace_size}u + 2u * TINYAOT_CANARY_BYTES)",
+        "#else",
         f"#define {upper}_WORKSPACE_SIZE {plan.workspace_size}u",
+        "#endif",
         f"#define {upper}_NUM_INPUTS {len(graph.inputs)}",
         f"#define {upper}_NUM_OUTPUTS {len(graph.outputs)}",
         *([f"#define {upper}_NUM_STATES {len(state_fields)}"] if state_fields else []),

@@ -40,9 +40,15 @@ def load_model(path: str | os.PathLike, options: CompileOptions) -> Graph:
     raise TinyaotError(f"{path}: unknown model format '{suffix}' (expected .onnx or .tflite)")
 
 
-def compile_graph(graph: Graph, options: CompileOptions) -> CompiledModel:
+def plan_graph(graph: Graph) -> tuple[Graph, MemoryPlan]:
+    """Passes, schedule and memory plan: all a fit check reads, before codegen formats weights."""
     optimized = schedule_for_memory(optimize(graph))
-    plan = plan_memory(optimized)
+    return optimized, plan_memory(optimized)
+
+
+def compile_graph(graph: Graph, options: CompileOptions,
+                  planned: tuple[Graph, MemoryPlan] | None = None) -> CompiledModel:
+    optimized, plan = planned or plan_graph(graph)
     code = generate(optimized, plan, options.name)
     return CompiledModel(graph, optimized, plan, code)
 

@@ -16,6 +16,9 @@ and top-fit (highest offset below the current top) placement, and keeps the smal
 workspace; ties keep the earliest heuristic in that
 list, so the result is deterministic and never worse than greedy by size.
 
+Scratch: a node whose OpDef.scratch is > 0 gets a region of that many bytes alive at its own
+step only (a Buffer with `scratch_of` = the node's name), placed and counted like a tensor.
+
 `schedule_for_memory` picks, among a few valid topological orders of the nodes (the given
 one, a greedy "free the most bytes first" order and a depth-first order that finishes one
 branch before starting the next), the one whose plan needs the least workspace; the given
@@ -32,7 +35,7 @@ The numbers the report prints beside the workspace:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from tinyaot.ir import Graph
@@ -48,6 +51,7 @@ class Buffer:
     first: int  # index of the producing node in the schedule
     last: int  # index of the last node reading it (or any of its views)
     offset: int
+    scratch_of: str = ""  # a node's scratch region (name: "<node>:scratch"), not a tensor
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,13 @@ class MemoryPlan:
     def buffer(self, root: str) -> Buffer | None:
         for b in self.buffers:
             if b.name == root:
+                return b
+        return None
+
+    def scratch(self, step: int) -> Buffer | None:
+        """The scratch region of the node at `step`, if it has one."""
+        for b in self.buffers:
+            if b.scratch_of and b.first == step:
                 return b
         return None
 
@@ -198,6 +209,12 @@ def plan_memory(graph: Graph, inplace: bool = True) -> MemoryPlan:
         for name in firsts
         if name not in pinned and not graph.tensor(name).is_const
     ]
+    scratch_nodes: dict[str, str] = {}
+    for step, node in enumerate(graph.nodes):
+        size = OPS[node.op].scratch(node, [graph.tensor(i) if i else None for i in node.inputs])
+        if size > 0:
+            scratch_nodes[f"{node.name}:scratch"] = node.name
+            candidates.append((f"{node.name}:scratch", size, step, step))
     best: tuple[int, str, list[Buffer]] | None = None
     for order_name, key in _ORDERS:
         ordered = sorted(candidates, key=key)
@@ -208,6 +225,7 @@ def plan_memory(graph: Graph, inplace: bool = True) -> MemoryPlan:
                 best = (size, f"{order_name}/{mode}-fit", placed)
     assert best is not None
     workspace, heuristic, placed = best
+    placed = [replace(b, scratch_of=scratch_nodes[b.name]) if b.name in scratch_nodes else b for b in placed]
     placed.sort(key=lambda b: (b.offset, b.first, b.name))
     lower = max(
         (

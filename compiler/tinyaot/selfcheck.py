@@ -78,7 +78,9 @@ static void put_number(double v) {
   }
   printf("%lu.%05lue%c%02d", m / 100000ul, m % 100000ul, e < 0 ? '-' : '+', e < 0 ? -e : e);
 }
+"""
 
+_SHOWN_VALUES = r"""
 /* How many values of an n-value tensor are printed: all of a small one. */
 static size_t shown_values(size_t n) {
   const size_t shown = n <= 2u * TINYAOT_SELFCHECK_PREVIEW ? n : TINYAOT_SELFCHECK_PREVIEW;
@@ -297,7 +299,9 @@ def selfcheck_main(
         lines.append(f"static {tensor.dtype.c_type} out{i}[{max(tensor.size, 1)}] TINYAOT_ALIGNED(16);")
 
     dtypes = {graph.tensor(n).dtype for n in graph.outputs}
-    lines += _PUT_NUMBER.splitlines()
+    if check or DType.FLOAT32 in dtypes:  # printing only int outputs needs no float formatting
+        lines += _PUT_NUMBER.splitlines()
+    lines += _SHOWN_VALUES.splitlines()
     if DType.FLOAT32 in dtypes:
         lines += (_FLOAT_COMPARE if check else "").splitlines() + _FLOAT_PRINT.splitlines()
     if dtypes - {DType.FLOAT32}:

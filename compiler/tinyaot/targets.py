@@ -36,7 +36,9 @@ import numpy as np
 
 from tinyaot.errors import TinyaotError
 from tinyaot.harness import file_io_main
+from tinyaot.ir import Graph
 from tinyaot.pipeline import CompiledModel, write_c
+from tinyaot.planner import MemoryPlan
 from tinyaot.runtime_files import include_dir, kernel_sources
 
 GCC = "arm-none-eabi-gcc"
@@ -146,12 +148,15 @@ class Footprint:
 
 
 def footprint(model: CompiledModel) -> Footprint:
+    return plan_footprint(model.graph, model.plan)
+
+
+def plan_footprint(graph: Graph, plan: MemoryPlan) -> Footprint:
     from tinyaot.report import parameter_bytes
 
-    graph = model.graph
     return Footprint(
         weights=parameter_bytes(graph),
-        workspace=model.plan.workspace_size,
+        workspace=plan.workspace_size,
         inputs=sum(graph.tensor(n).nbytes for n in graph.inputs),
         outputs=sum(graph.tensor(n).nbytes for n in graph.outputs),
     )
@@ -208,14 +213,18 @@ def _short(tensor: str, limit: int = 48) -> str:
 
 def fit(model: CompiledModel, core: str) -> Fit:
     """The model's self-check image against the core's board (platforms/boards.json)."""
+    return plan_fit(model.graph, model.plan, core)
+
+
+def plan_fit(graph: Graph, plan: MemoryPlan, core: str) -> Fit:
+    """fit() from the optimized graph and its plan alone: no generated C needed."""
     board = load_boards()[core]
-    need = footprint(model)
+    need = plan_footprint(graph, plan)
     stack = board["stack_kib"] * 1024
-    graph = model.graph
     referenced = {i for node in graph.nodes for i in node.inputs if i}
     weights = sorted(((t, graph.tensor(t).nbytes) for t in referenced if graph.tensor(t).is_const),
                      key=lambda pair: (-pair[1], pair[0]))
-    buffers = sorted(((b.name, b.size) for b in model.plan.buffers), key=lambda pair: (-pair[1], pair[0]))
+    buffers = sorted(((b.name, b.size) for b in plan.buffers), key=lambda pair: (-pair[1], pair[0]))
     return Fit(core, board, need, need.flash(), board["flash"]["size_kib"] * 1024, need.ram(stack),
                board["ram"]["size_kib"] * 1024, stack, tuple(buffers), tuple(weights))
 
@@ -229,9 +238,14 @@ def fits(model: CompiledModel, core: str) -> tuple[bool, str]:
 def check_fit(model: CompiledModel, target: str) -> Fit:
     """`tinyaot compile --target <core>` and tinyaot_firmware's build action: raises a
     one-line TinyaotError with the numbers when the model does not fit the core's board."""
-    verdict = fit(model, resolve_core(target))
+    return check_plan_fit(model.graph, model.plan, model.code.name, target)
+
+
+def check_plan_fit(graph: Graph, plan: MemoryPlan, name: str, target: str) -> Fit:
+    """check_fit() before codegen (`name`: the C prefix the message calls the model by)."""
+    verdict = plan_fit(graph, plan, resolve_core(target))
     if not verdict.ok:
-        raise TinyaotError(verdict.misfit_message(model.code.name))
+        raise TinyaotError(verdict.misfit_message(name))
     return verdict
 
 
@@ -291,16 +305,26 @@ def firmware_cflags(core: str) -> tuple[str, ...]:
     return (*COMMON_CFLAGS[:1], *load_boards()[core]["copts"], *COMMON_CFLAGS[1:])
 
 
-def build_firmware(model: CompiledModel, core: str, build_dir: Path, main_source: str | None = None) -> Path:
+def build_firmware(model: CompiledModel, core: str, build_dir: Path, main_source: str | None = None,
+                   model_cflags: tuple[str, ...] = ()) -> Path:
     """Writes the model's C, a main (default: the file-I/O main of `tinyaot run`) and the
-    linker script into build_dir, compiles and links them for `core`; returns the ELF."""
+    linker script into build_dir, compiles and links them for `core`; returns the ELF.
+    `model_cflags` go to the model's C and the main only, not to the shared objects:
+    ("-DTINYAOT_CANARIES",) builds the workspace guards (both must see the same
+    <NAME>_WORKSPACE_SIZE)."""
     boards = load_boards()
     board = boards[core]
     root = repo_root()
     include = include_dir()
+    build_dir = build_dir.absolute()  # the file prefix maps below match absolute paths
     board_dir = root / "platforms" / "board"
     cflags = firmware_cflags(core)
-    compile_cmd = [GCC, *cflags, "-I", str(include), "-I", str(root), "-I", str(build_dir), "-c"]
+    # Debug info (-g in model_cflags) and __FILE__ name files relative to fixed prefixes, so
+    # the same model gives the same ELF from any checkout, build or working directory. GCC
+    # tries the last matching map first: the most specific folders go last.
+    prefix_maps = [f"-ffile-prefix-map={folder}={name}" for folder, name in
+                   ((Path.cwd(), "."), (root, "."), (include.parent, "runtime"), (build_dir, "."))]
+    compile_cmd = [GCC, *cflags, *prefix_maps, "-I", str(include), "-I", str(root), "-I", str(build_dir), "-c"]
 
     build_dir.mkdir(parents=True, exist_ok=True)
     model_c = write_c(model, build_dir)[1]
@@ -311,10 +335,11 @@ def build_firmware(model: CompiledModel, core: str, build_dir: Path, main_source
         main_c.write_text(file_io_main(model.graph, model.code))
         entry_c = build_dir / "entry.c"
         entry_c.write_text(_entry_source(len(model.graph.inputs), len(model.graph.outputs)))
-        model_jobs = [(model_c, ()), (main_c, ("-Dmain=tinyaot_file_main",)), (entry_c, ())]
+        model_jobs = [(model_c, model_cflags), (main_c, (*model_cflags, "-Dmain=tinyaot_file_main")),
+                      (entry_c, model_cflags)]
     else:
         main_c.write_text(main_source)
-        model_jobs = [(model_c, ()), (main_c, (f'-DTINYAOT_CORE="{core}"',))]
+        model_jobs = [(model_c, model_cflags), (main_c, (*model_cflags, f'-DTINYAOT_CORE="{core}"'))]
     script = build_dir / f"{core}.ld"
     script.write_text(render_linker_script(core, board))
 
@@ -346,7 +371,10 @@ def build_firmware(model: CompiledModel, core: str, build_dir: Path, main_source
     with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
         list(pool.map(compile_one, jobs))
     elf = build_dir / f"{model.code.name}_{core}.elf"
-    link = [GCC, "-mthumb", *board["copts"], *LINK_FLAGS, "-T", str(script), *map(str, objects), "-lm", "-o", str(elf)]
+    # The link map beside the ELF says which object every byte of flash came from
+    # (link_map_sections: code vs weights, runtime vs board vs C library).
+    link = [GCC, "-mthumb", *board["copts"], *LINK_FLAGS, "-T", str(script), f"-Wl,-Map={elf.with_suffix('.map')}",
+            *map(str, objects), "-lm", "-o", str(elf)]
     _run_tool(link, f"linking for {core} ({board['flash']['size_kib']} KiB flash, {board['ram']['size_kib']} KiB RAM)")
     return elf
 
@@ -453,6 +481,45 @@ def run_qemu(
             for name, count in re.findall(r"^insn_count: region (\S+) (\d+)$", text, re.M):
                 counts[name] = counts.get(name, 0) + int(count)
     return QemuRun(result.returncode, result.stdout, instructions, counts)
+
+
+# --- What the image is made of ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MapSection:
+    """One input section the linker placed (GNU ld's map file, -Wl,-Map)."""
+
+    output: str  # the output section holding it: .text (code and .rodata), .data, .bss ...
+    name: str  # the input section: .text.tinyaot_qconv2d_s8, .rodata.kws_w0, *fill* ...
+    size: int
+    source: str  # the object file or archive(member) it came from; "" for padding
+
+
+def link_map_sections(map_file: Path) -> list[MapSection]:
+    """Every input section of the image's link map (build_firmware writes <elf>.map), so
+    flash can be split by origin: weights, model code, kernels, board support, C library.
+    Only the memory map counts: the discarded sections listed before it are skipped."""
+    sections: list[MapSection] = []
+    output = ""
+    pending = ""  # a long section name: ld puts its address, size and file on the next line
+    started = False
+    for line in map_file.read_text(errors="replace").splitlines():
+        if not started:
+            started = line.startswith("Linker script and memory map")
+            continue
+        if pending:
+            line, pending = pending + line, ""
+        top = re.match(r"^(\.\S+|/DISCARD/)(\s|$)", line)
+        if top:
+            output = top.group(1)
+            continue
+        if re.match(r"^ (\.\S+|COMMON)$", line):
+            pending = line
+            continue
+        entry = re.match(r"^ (\.\S+|COMMON|\*fill\*)\s+0x[0-9a-fA-F]+\s+0x([0-9a-fA-F]+)(?:\s+(.*))?$", line)
+        if entry and output:
+            sections.append(MapSection(output, entry.group(1), int(entry.group(2), 16), (entry.group(3) or "").strip()))
+    return sections
 
 
 # --- Per-layer profile ---------------------------------------------------------------------

@@ -147,13 +147,99 @@ def mean_multiplier(x_scale: float, y_scale: float, count: int) -> tuple[int, in
     return (multiplier << bits) // int(count), shift - bits
 
 
-def mean_hw(x, x_zp: int, y_zp: int, multiplier: int, shift: int) -> np.ndarray:
-    """TFLite's int8 MEAN over H, W of an NHWC tensor (keep_dims): the int32 sum of
-    (x - x_zp) requantized (rounding twice) by mean_multiplier's (multiplier, shift), plus
-    y_zp, saturated; shape (N, 1, 1, C)."""
+def mean(x, axes: tuple[int, ...], keepdims: bool, x_zp: int, y_zp: int, multiplier: int, shift: int) -> np.ndarray:
+    """TFLite's int8 MEAN (reference QuantizedMeanOrSum, the one path LiteRT's reference
+    kernel takes for every axes / keep_dims): per output, the int32 sum of (x - x_zp) over
+    `axes` requantized (rounding twice) by mean_multiplier's (multiplier, shift), plus y_zp,
+    saturated."""
     x = np.asarray(x, dtype=np.int64)
-    total = wrap32((x - x_zp).sum(axis=(1, 2), keepdims=True))
+    total = wrap32((x - x_zp).sum(axis=tuple(axes), keepdims=keepdims))
     return np.clip(requantize(total, multiplier, shift) + y_zp, -128, 127)
+
+
+# ----------------------------------------------------------------------------- DIV
+
+
+def leading_sign_bits(x) -> np.ndarray:
+    """CountLeadingSignBits of int32 values: the redundant copies of the sign bit (31 for 0
+    and -1)."""
+    x = np.asarray(x, dtype=np.int64)
+    return _leading_zeros(np.where(x < 0, ~x, x)) - 1
+
+
+def div(a, b, a_zp: int, b_zp: int, y_zp: int, multiplier: int, shift: int, lo: int, hi: int) -> np.ndarray:
+    """TFLite's reference int8 DIV: with d1 = a - a_zp and d2 = b - b_zp (signs moved so that
+    d2 > 0), d1 normalised by its leading sign bits times the fixed-point reciprocal of d2
+    (GetReciprocal, Q0.31), then the output multiplier, exponent = shift - reciprocal
+    exponent - headroom (rounding twice), plus y_zp, clamped to [lo, hi]. LiteRT fails on a
+    divisor equal to its zero point; here such an element saturates to hi (d1 >= 0) or lo.
+    Where the final exponent exceeds 31 (a small |d1| with a small output multiplier) LiteRT
+    shifts an int32 by 32 or more, which C leaves undefined; here the quotient is then
+    rounded to 0, its exact value (see div_exponent)."""
+    d1 = np.asarray(a, dtype=np.int64) - a_zp
+    d2 = np.asarray(b, dtype=np.int64) - b_zp
+    d1, d2 = np.broadcast_arrays(np.where(d2 < 0, -d1, d1), np.abs(d2))
+    zero = d2 == 0
+    inverse, recip_shift = reciprocal(np.where(zero, 1, d2), 31)
+    headroom = leading_sign_bits(d1)
+    quotient = srdhm(d1 << headroom, inverse)
+    exponent = headroom + recip_shift - shift
+    y = np.where(exponent > 31, 0, rdbpot(srdhm(quotient, multiplier), np.minimum(exponent, 31))) + y_zp
+    return np.where(zero, np.where(d1 >= 0, hi, lo), np.clip(y, lo, hi))
+
+
+def div_exponent(a, b, a_zp: int, b_zp: int, shift: int) -> np.ndarray:
+    """The right shift TFLite's int8 DIV ends with, per element (see div): LiteRT's result is
+    well defined where it is at most 31."""
+    d1 = np.asarray(a, dtype=np.int64) - a_zp
+    d2 = np.asarray(b, dtype=np.int64) - b_zp
+    d1, d2 = np.broadcast_arrays(np.where(d2 < 0, -d1, d1), np.maximum(np.abs(d2), 1))
+    return leading_sign_bits(d1) + reciprocal(d2, 31)[1] - shift
+
+
+# ----------------------------------------------------------------------------- RESIZE_BILINEAR
+
+
+def resize_bilinear_scale(in_size: int, out_size: int, align_corners: bool) -> int:
+    """TFLite's integer resize scale in Q10 (reference ResizeBilinearInteger): in / out,
+    or (in - 1) / (out - 1) with align_corners, rounded half up."""
+    if align_corners and out_size > 1:
+        return ((1 << 10) * (in_size - 1) + (out_size - 1) // 2) // (out_size - 1)
+    return ((1 << 10) * in_size + out_size // 2) // out_size
+
+
+def resize_bilinear_axis(in_size: int, out_size: int, scale_10: int, half_pixel: bool
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(lower index, upper index, Q10 weight of the upper one) of each output position along
+    one axis: the source position scaled_10 = out * scale (half_pixel: + scale / 2 - 512),
+    lower = max(trunc(scaled / 1024), 0), upper = min(ceil(scaled / 1024), in - 1), weight =
+    scaled - 1024 * lower (negative before the first pixel, where lower == upper). Raises
+    ValueError where the lower index lies past the input (LiteRT would read out of bounds)."""
+    out = np.arange(out_size, dtype=np.int64)
+    scaled = out * scale_10 + ((scale_10 // 2 - (1 << 9)) if half_pixel else 0)
+    truncated = np.where(scaled >= 0, scaled >> 10, -((-scaled) >> 10))  # C division truncates
+    lower = np.maximum(truncated, 0)
+    above = scaled + (1 << 10) - 1
+    upper = np.minimum(np.where(above >= 0, above >> 10, -((-above) >> 10)), in_size - 1)
+    if (lower > in_size - 1).any():
+        raise ValueError(f"resizing {in_size} to {out_size} reads past the input in TFLite's integer arithmetic")
+    return lower, upper, scaled - (lower << 10)
+
+
+def resize_bilinear(x, size: tuple[int, int], align_corners: bool, half_pixel: bool) -> np.ndarray:
+    """TFLite's reference int8 RESIZE_BILINEAR of NHWC x: the four neighbours weighted in Q10
+    x Q10 (int64), the Q20 sum divided by 2**20 with halves away from zero (C division
+    truncates). Raw values in, raw values out: LiteRT ignores the quantization."""
+    x = np.asarray(x, dtype=np.int64)
+    (y0, y1, wy), (x0, x1, wx) = (
+        resize_bilinear_axis(x.shape[1 + k], size[k], resize_bilinear_scale(x.shape[1 + k], size[k], align_corners),
+                             half_pixel) for k in range(2))
+    wy, wx = wy[None, :, None, None], wx[None, None, :, None]
+    one = 1 << 10
+    total = (x[:, y0][:, :, x0] * (one - wy) * (one - wx) + x[:, y1][:, :, x0] * wy * (one - wx)
+             + x[:, y0][:, :, x1] * (one - wy) * wx + x[:, y1][:, :, x1] * wy * wx)
+    rounded = total + np.where(total > 0, 1 << 19, -(1 << 19))
+    return np.where(rounded >= 0, rounded >> 20, -((-rounded) >> 20))
 
 
 # ----------------------------------------------------------------------------- PRELU

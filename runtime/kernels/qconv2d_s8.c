@@ -2,8 +2,10 @@
 
 #include "tinyaot/conv.h" /* tinyaot_window_taps */
 #include "tinyaot/quantized.h"
+#include "tinyaot/simd.h"
 
-void tinyaot_qconv2d_s8(const tinyaot_qconv2d_params *p, const int8_t *input, const int8_t *weights, void *output) {
+void tinyaot_qconv2d_s8_ref(const tinyaot_qconv2d_params *p, const int8_t *input, const int8_t *weights,
+                            void *output, void *scratch) {
   const int32_t cg_in = p->in_c / p->groups;
   const int32_t cg_out = p->out_c / p->groups;
   const int32_t taps = p->kernel_h * p->kernel_w * cg_in; /* weights per output channel */
@@ -11,6 +13,7 @@ void tinyaot_qconv2d_s8(const tinyaot_qconv2d_params *p, const int8_t *input, co
   const int32_t x_zp = p->input_zero_point;
   size_t index = 0;
   int32_t n, oh, ow, g, m, kh, kw, c;
+  (void)scratch; /* the portable code needs none */
   for (n = 0; n < p->batch; ++n) {
     const int8_t *in_n = input + (size_t)n * p->in_h * row_stride;
     for (oh = 0; oh < p->out_h; ++oh) {
@@ -63,7 +66,7 @@ void tinyaot_qconv2d_s8(const tinyaot_qconv2d_params *p, const int8_t *input, co
                 }
               }
             }
-            tinyaot_qoutput_store(&p->out, oc, acc, output, index + (size_t)oc);
+            tinyaot_qoutput_store_at(&p->out, oc, acc, output, index + (size_t)oc);
           }
         }
         index += (size_t)p->out_c;
@@ -71,3 +74,10 @@ void tinyaot_qconv2d_s8(const tinyaot_qconv2d_params *p, const int8_t *input, co
     }
   }
 }
+
+#if TINYAOT_PATH_QCONV2D_S8 == TINYAOT_PATH_PORTABLE
+void tinyaot_qconv2d_s8(const tinyaot_qconv2d_params *p, const int8_t *input, const int8_t *weights, void *output,
+                        void *scratch) {
+  tinyaot_qconv2d_s8_ref(p, input, weights, output, scratch);
+}
+#endif

@@ -2,14 +2,16 @@
 
 #include "tinyaot/conv.h" /* tinyaot_window_taps */
 #include "tinyaot/quantized.h"
+#include "tinyaot/simd.h"
 
-void tinyaot_qdepthwise_conv2d_s8(const tinyaot_qconv2d_params *p, const int8_t *input, const int8_t *weights,
-                                  void *output) {
+void tinyaot_qdepthwise_conv2d_s8_ref(const tinyaot_qconv2d_params *p, const int8_t *input, const int8_t *weights,
+                                      void *output, void *scratch) {
   const int32_t multiplier = p->out_c / p->in_c;
   const int32_t row_stride = p->in_w * p->in_c;
   const int32_t x_zp = p->input_zero_point;
   size_t index = 0;
   int32_t n, oh, ow, oc, kh, kw;
+  (void)scratch; /* the portable code needs none */
   for (n = 0; n < p->batch; ++n) {
     const int8_t *in_n = input + (size_t)n * p->in_h * row_stride;
     for (oh = 0; oh < p->out_h; ++oh) {
@@ -50,10 +52,17 @@ void tinyaot_qdepthwise_conv2d_s8(const tinyaot_qconv2d_params *p, const int8_t 
               }
             }
           }
-          tinyaot_qoutput_store(&p->out, oc, acc, output, index + (size_t)oc);
+          tinyaot_qoutput_store_at(&p->out, oc, acc, output, index + (size_t)oc);
         }
         index += (size_t)p->out_c;
       }
     }
   }
 }
+
+#if TINYAOT_PATH_QDEPTHWISE_CONV2D_S8 == TINYAOT_PATH_PORTABLE
+void tinyaot_qdepthwise_conv2d_s8(const tinyaot_qconv2d_params *p, const int8_t *input, const int8_t *weights,
+                                  void *output, void *scratch) {
+  tinyaot_qdepthwise_conv2d_s8_ref(p, input, weights, output, scratch);
+}
+#endif

@@ -1,10 +1,12 @@
 #include <stddef.h>
 
 #include "tinyaot/quantized.h"
+#include "tinyaot/simd.h"
 
-void tinyaot_qfully_connected_s8(const tinyaot_qfully_connected_params *p, const int8_t *input, const int8_t *weights,
-                                 void *output) {
+void tinyaot_qfully_connected_s8_ref(const tinyaot_qfully_connected_params *p, const int8_t *input,
+                                     const int8_t *weights, void *output, void *scratch) {
   int32_t r, n, k;
+  (void)scratch; /* the portable code needs none */
   for (r = 0; r < p->rows; ++r) {
     const int8_t *a = input + (size_t)r * p->depth;
     int32_t a_sum = 0;
@@ -17,7 +19,14 @@ void tinyaot_qfully_connected_s8(const tinyaot_qfully_connected_params *p, const
       int32_t acc = p->folded_bias[n];
       for (k = 0; k < p->depth; ++k) acc += a[k] * w[k];
       if (p->weight_zero_point != NULL) acc -= p->weight_zero_point[n] * a_sum;
-      tinyaot_qoutput_store(&p->out, n, acc, output, (size_t)r * p->out_c + (size_t)n);
+      tinyaot_qoutput_store_at(&p->out, n, acc, output, (size_t)r * p->out_c + (size_t)n);
     }
   }
 }
+
+#if TINYAOT_PATH_QFULLY_CONNECTED_S8 == TINYAOT_PATH_PORTABLE
+void tinyaot_qfully_connected_s8(const tinyaot_qfully_connected_params *p, const int8_t *input, const int8_t *weights,
+                                 void *output, void *scratch) {
+  tinyaot_qfully_connected_s8_ref(p, input, weights, output, scratch);
+}
+#endif

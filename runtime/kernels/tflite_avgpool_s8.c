@@ -1,8 +1,9 @@
 #include <stddef.h>
 
+#include "tinyaot/simd.h"
 #include "tinyaot/tflite.h"
 
-void tinyaot_tflite_avgpool_s8(const tinyaot_tflite_avgpool_params *p, const int8_t *input, int8_t *output) {
+void tinyaot_tflite_avgpool_s8_ref(const tinyaot_tflite_avgpool_params *p, const int8_t *input, int8_t *output) {
   int32_t n, oh, ow, y, x, c;
   for (n = 0; n < p->batch; ++n) {
     const int8_t *in_n = input + (size_t)n * p->in_h * p->in_w * p->channels;
@@ -21,12 +22,15 @@ void tinyaot_tflite_avgpool_s8(const tinyaot_tflite_avgpool_params *p, const int
             const int8_t *row = in_n + ((size_t)y * p->in_w) * p->channels + c;
             for (x = xs; x < xe; ++x) acc += row[(size_t)x * p->channels];
           }
-          /* Halves away from zero; C division truncates. count > 0: the frontend checks
-           * that every window overlaps the input. */
-          acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-          *output++ = (int8_t)tinyaot_clamp_s32(acc, p->act_min, p->act_max);
+          *output++ = (int8_t)tinyaot_clamp_s32(tinyaot_tflite_average(acc, count), p->act_min, p->act_max);
         }
       }
     }
   }
 }
+
+#if TINYAOT_PATH_TFLITE_AVGPOOL_S8 == TINYAOT_PATH_PORTABLE
+void tinyaot_tflite_avgpool_s8(const tinyaot_tflite_avgpool_params *p, const int8_t *input, int8_t *output) {
+  tinyaot_tflite_avgpool_s8_ref(p, input, output);
+}
+#endif

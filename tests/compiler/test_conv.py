@@ -118,6 +118,54 @@ def test_conv_kernel_paths(shape, w_shape, attrs, kernel):
     check_model(model, inputs, f"Conv {attrs}")
 
 
+# The float kernels run 4 output pixels x 4 output channels per register block: pixels in
+# row blocks where every horizontal tap is inside the input, border and leftover columns in
+# column blocks over the rows with every vertical tap inside, the rest one pixel at a time;
+# channels in blocks of 4 plus single leftovers. Each case mixes all of these (comments:
+# output size, interior columns/rows, channel split).
+BLOCKED_CASES = [
+    # out 10x14; columns [2, 13): 8 in row blocks, 6 in column blocks; rows [1, 10); 4+4+1+1
+    ((2, 5, 11, 13), (10, 5, 3, 3), {"pads": [1, 2, 0, 1]}, "conv2d_f32"),
+    # dilated and strided: taps of a kernel row are not contiguous (one run per tap)
+    ((1, 4, 17, 19), (8, 4, 3, 3), {"strides": [2, 2], "dilations": [2, 2], "pads": [2, 2, 2, 2]}, "conv2d_f32"),
+    # 2 groups of 5 output channels (4 + 1), 3 input channels each
+    ((1, 6, 9, 12), (10, 3, 3, 3), {"group": 2, "pads": [1, 1, 1, 1]}, "conv2d_f32"),
+    # padding wider than the kernel: border windows without any tap give act(bias)
+    ((1, 3, 5, 6), (4, 3, 2, 2), {"pads": [3, 3, 3, 3]}, "conv2d_f32"),
+    # kernel taller than the input: every window clipped vertically, rows still blocked
+    ((1, 2, 3, 9), (4, 2, 5, 3), {"pads": [2, 1, 2, 1]}, "conv2d_f32"),
+    # KWS-like first layer, 5 output columns: all in column blocks
+    ((1, 1, 49, 10), (8, 1, 10, 4), {"strides": [2, 2], "pads": [4, 1, 5, 1]}, "conv2d_f32"),
+    # depthwise, 6 channels: one block of 4 and 2 single channels
+    ((1, 6, 10, 11), (6, 1, 3, 3), {"group": 6, "pads": [1, 1, 1, 1]}, "depthwise_conv2d_f32"),
+    ((2, 8, 13, 14), (8, 1, 5, 3), {"group": 8, "strides": [2, 2], "dilations": [1, 2], "pads": [2, 0, 1, 1]},
+     "depthwise_conv2d_f32"),
+    # stride 1, 3 taps: sliding-window blocks of 2 channels (row and column blocks), 1 left over
+    ((1, 5, 11, 10), (5, 1, 3, 3), {"group": 5, "pads": [1, 1, 1, 1]}, "depthwise_conv2d_f32"),
+    # 3 taps along rows only (5 along columns): row blocks slide, column blocks do not
+    ((1, 4, 12, 9), (4, 1, 5, 3), {"group": 4, "pads": [2, 1, 2, 1]}, "depthwise_conv2d_f32"),
+    # channel multiplier 2: output channel o reads input channel o / 2
+    ((1, 3, 9, 10), (6, 1, 3, 3), {"group": 3, "pads": [1, 1, 1, 1]}, "depthwise_conv2d_f32"),
+    # 25 pixels (6 blocks of 4 + 1), 10 output channels (4 + 4 + 2)
+    ((1, 7, 5, 5), (10, 7, 1, 1), {}, "conv1x1_f32"),
+]
+
+
+@pytest.mark.parametrize("case", range(len(BLOCKED_CASES)))
+def test_conv_blocked_paths(case):
+    shape, w_shape, attrs, kernel = BLOCKED_CASES[case]
+    act = [None, "Relu", "LeakyRelu"][case % 3]
+    rng = np.random.default_rng(10 + case)
+    inputs = {"x": normal(rng, *shape)}
+    inits = {"w": normal(rng, *w_shape), "b": normal(rng, w_shape[0])}
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c" if act else "y"], **attrs)]
+    if act:
+        nodes.append(helper.make_node(act, ["c"], ["y"], **({"alpha": 0.3} if act == "LeakyRelu" else {})))
+    model = graph_model(nodes, inputs, inits)
+    assert kernel in compiled(model).code.kernels
+    check_model(model, inputs, f"Conv {attrs} + {act}")
+
+
 def test_conv_same_padding_with_large_stride():
     # onnxruntime's SAME padding goes negative when stride > kernel: windows start inside.
     rng = np.random.default_rng(2)

@@ -75,6 +75,19 @@ def test_gemm(case, trans_a, trans_b, c_code):
     check("Gemm", data, attrs, consts, order)
 
 
+# The kernel runs 8 outputs of a row per sweep over K, then single leftovers: N = 19 is two
+# blocks and 3 leftovers, on both B layouts ([N][K] constant weights or data with transB,
+# [K][N] data) and with A read through a stride (transA).
+@pytest.mark.parametrize("trans_a,trans_b,b_const", list(itertools.product((0, 1), (0, 1), (True, False))))
+def test_gemm_register_blocks(trans_a, trans_b, b_const):
+    m, n, k = 3, 19, 11
+    a = rand(*((k, m) if trans_a else (m, k)))
+    b = rand(*((n, k) if trans_b else (k, n)))
+    consts = {"b": b, "c": rand(n)} if b_const else {"c": rand(n)}
+    data = {"a": a} if b_const else {"a": a, "b": b}
+    check("Gemm", data, {"transA": trans_a, "transB": trans_b, "alpha": 0.7, "beta": 1.3}, consts, ["a", "b", "c"])
+
+
 def test_gemm_opset7_requires_c():
     a, b, c = rand(2, 4), rand(4, 3), rand(3)
     check("Gemm", {"a": a}, {"alpha": 0.5, "beta": 2.0}, {"b": b, "c": c}, opset=7)

@@ -25,6 +25,7 @@ from onnx import TensorProto, helper, numpy_helper
 from opcheck import check_model, model_from_graph
 from random_graphs import random_dag
 from random_models import missing_ops, random_convnet
+from tinyaot.codegen import layer_symbol
 from tinyaot.frontends.onnx import import_model
 from tinyaot.ops import OPS
 from tinyaot.passes import optimize
@@ -269,3 +270,40 @@ def test_float_kws_naive_peak_and_report():
     text = info_text(compiled)
     assert f"naive peak bytes: {plan.naive_peak:,}" in text
     assert f"workspace bytes:  {plan.workspace_size:,} (lower bound {plan.lower_bound:,})" in text
+
+
+def test_kernel_scratch_is_planned_for_its_node_only():
+    """OpDef.scratch: each int8 conv / FC node gets a workspace region of exactly that many
+    bytes, alive at its own step only, overlapping nothing alive then, counted in the lower
+    bound, and its kernel call receives it; nodes without scratch pass NULL."""
+    root = Path(__file__).resolve().parents[2]
+    model = compile_model(root / "models/tflite/kws_ref_model.tflite", CompileOptions(name="kws"))
+    graph, plan = model.graph, model.plan
+    _check_plan(graph, plan)
+    scratch = [b for b in plan.buffers if b.scratch_of]
+    needing = {}
+    for step, node in enumerate(graph.nodes):
+        size = OPS[node.op].scratch(node, [graph.tensor(i) if i else None for i in node.inputs])
+        if size:
+            needing[node.name] = (step, size)
+    assert needing and {b.scratch_of for b in scratch} == set(needing) and len(scratch) == len(needing)
+    for b in scratch:
+        step, size = needing[b.scratch_of]
+        assert (b.first, b.last, b.size) == (step, step, size)
+        assert b.offset % ALIGN == 0 and b.offset + b.size <= plan.workspace_size
+        assert plan.scratch(step) == b
+        for other in plan.buffers:
+            if other is not b and other.first <= step <= other.last:
+                assert b.offset + b.size <= other.offset or other.offset + other.size <= b.offset, (
+                    f"scratch of {b.scratch_of} overlaps {other.name} at step {step}")
+    assert plan.lower_bound >= max(b.size for b in scratch)
+    for step, node in enumerate(graph.nodes):
+        if OPS[node.op].alias:
+            continue
+        buffer = plan.scratch(step)
+        expected = f"(void *)(ws + {buffer.offset})" if buffer else None
+        body = model.code.source.split(f"void {layer_symbol('kws', step, node.op)}(", 1)[1].split("\n}\n", 1)[0]
+        if expected:
+            assert expected in body, f"{node.name}: its kernel does not get its scratch"
+        else:
+            assert "(void *)(ws +" not in body

@@ -190,10 +190,10 @@ def test_quantized_ops_without_kernel_are_reported():
     rng = np.random.default_rng(13)
     q = int8_quant(rng)
     b = ModelBuilder()
-    x = b.input("x", [1, 8], I8, quant=q)
-    y = b.tensor("y", [1, 8], I8, quant=q)
-    b.op("DIV", [x, x], [y])
-    with pytest.raises(TinyaotError, match=r"node 'div_0' \(DIV\): quantized \(int8\) inputs"):
+    x = b.input("x", [1, 8], np.int16, quant=q)
+    y = b.tensor("y", [1, 8], np.int16, quant=q)
+    b.op("ADD", [x, x], [y])
+    with pytest.raises(TinyaotError, match=r"node 'add_0' \(ADD\): quantized \(int16\) inputs"):
         compile_tflite(b.finish([x], [y]))
 
 

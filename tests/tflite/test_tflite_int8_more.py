@@ -47,14 +47,6 @@ def test_mean_large_window():
     check(model, seed=1)
 
 
-def test_mean_other_int8_forms_are_rejected():
-    xq = (np.float32(0.05), 3)
-    with pytest.raises(TinyaotError, match=r"\(MEAN\): int8 MEAN is supported over H, W"):
-        compile_tflite(_mean_model((1, 4, 4, 3), xq, xq, keep=False))
-    with pytest.raises(TinyaotError, match=r"\(MEAN\): int8 MEAN is supported over H, W"):
-        compile_tflite(_mean_model((1, 4, 4, 3), xq, xq, axes=(3,)))
-
-
 def test_hard_swish_on_every_int8_value():
     rng = np.random.default_rng(21)
     combos = [((0.02, 0), (0.02, 0)), ((0.1, -20), (0.05, -100)), ((0.005, 30), (0.004, -120)),

@@ -42,7 +42,7 @@ OPTIONS = {
     "ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions", "DIV": "DivOptions",
     "CONV_2D": "Conv2DOptions", "DEPTHWISE_CONV_2D": "DepthwiseConv2DOptions",
     "FULLY_CONNECTED": "FullyConnectedOptions", "AVERAGE_POOL_2D": "Pool2DOptions",
-    "MAX_POOL_2D": "Pool2DOptions", "MEAN": "ReducerOptions", "SOFTMAX": "SoftmaxOptions",
+    "MAX_POOL_2D": "Pool2DOptions", "MEAN": "ReducerOptions", "SUM": "ReducerOptions", "SOFTMAX": "SoftmaxOptions",
     "LEAKY_RELU": "LeakyReluOptions", "HARD_SWISH": "HardSwishOptions", "RESHAPE": "ReshapeOptions",
     "SQUEEZE": "SqueezeOptions", "EXPAND_DIMS": "ExpandDimsOptions", "CONCATENATION": "ConcatenationOptions",
     "PAD": "PadOptions", "PADV2": "PadV2Options", "STRIDED_SLICE": "StridedSliceOptions",

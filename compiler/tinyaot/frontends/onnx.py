@@ -26,6 +26,16 @@ SUPPORTED_OPSETS = range(7, 23)
 _SHAPE_OPS = {"Shape", "Size"}
 
 
+# Kernels index with int32_t: every tensor's element count must fit.
+MAX_ELEMENTS = 2**31 - 1
+
+
+def check_element_count(what: str, shape: Sequence[int]) -> None:
+    """Refuse an absurd tensor (the planner and the C would otherwise overflow) up front."""
+    if np.prod(shape, dtype=object) > MAX_ELEMENTS:
+        raise TinyaotError(f"{what}: shape {list(shape)} holds 2^31 or more elements (at most 2^31 - 1)")
+
+
 def parse_input_shapes(specs: Sequence[str]) -> dict[str, tuple[int, ...]]:
     """Parse --input-shape NAME=1x3x32x32 options."""
     shapes: dict[str, tuple[int, ...]] = {}
@@ -78,6 +88,7 @@ def import_model(model, name: str, input_shapes: dict[str, tuple[int, ...]]) -> 
     # opset < 9 lists initializers as inputs too
     input_infos = [vi for vi in graph.input if vi.name not in tensors]
     inputs: list[str] = [vi.name for vi in input_infos]
+    _check_unique("graph input", inputs)
     unknown = sorted(set(input_shapes) - set(inputs))
     if unknown:
         raise TinyaotError(
@@ -86,12 +97,14 @@ def import_model(model, name: str, input_shapes: dict[str, tuple[int, ...]]) -> 
         )
     for value_info in input_infos:
         shape, dtype = _value_info_type(value_info, input_shapes)
+        check_element_count(f"input '{value_info.name}'", shape)
         tensors[value_info.name] = Tensor(value_info.name, shape, dtype)
 
     nodes: list[Node] = []
     unsupported: dict[str, list[str]] = {}
     used_names: set[str] = set()
     quantized = QuantImporter(tensors)
+    written = set(tensors)  # SSA: each tensor is defined once (initializer, graph input or node output)
     for index, proto in enumerate(_topological(graph)):
         node_name = _unique(proto.name or f"{proto.op_type}_{index}", used_names)
         is_quant = is_quant_op(proto.domain, proto.op_type)
@@ -112,6 +125,12 @@ def import_model(model, name: str, input_shapes: dict[str, tuple[int, ...]]) -> 
             continue
         if unsupported:
             continue  # keep collecting unsupported ops; shapes past them are unknowable
+        _check_arity(node, opset, proto.domain)
+        for out in node.outputs:
+            if out in written:
+                raise TinyaotError(f"node '{node_name}' ({node.op}): output '{out}' is already defined (a tensor is "
+                                   "written once)")
+            written.update([out] if out else [])
         for inp in node.inputs:
             if inp and inp not in tensors:
                 raise TinyaotError(f"node '{node_name}' ({node.op}): input '{inp}' is not defined by any node, initializer or graph input")
@@ -128,12 +147,45 @@ def import_model(model, name: str, input_shapes: dict[str, tuple[int, ...]]) -> 
         raise TinyaotError(f"unsupported op(s): {listing}")
 
     outputs = tuple(vi.name for vi in graph.output)
+    _check_unique("graph output", outputs)
     for out in outputs:
         if out not in tensors:
             raise TinyaotError(f"graph output '{out}' is not produced by any node")
     quantized.finish(nodes, outputs)
     result = Graph(_c_safe(name), tensors, tuple(nodes), tuple(inputs), outputs)
     return result.pruned()
+
+
+def _check_unique(what: str, names: Sequence[str]) -> None:
+    repeated = sorted({n for n in names if list(names).count(n) > 1})
+    if repeated:
+        raise TinyaotError(f"{what} '{repeated[0]}' is listed more than once")
+
+
+def _check_arity(node: Node, opset: int, domain: str) -> None:
+    """Input and output counts within the op schema's, and every required input given (an
+    empty name is an absent optional input). Quantization ops of com.microsoft are checked
+    by frontends/onnx_quant.py."""
+    from onnx import defs
+
+    if domain not in ("", "ai.onnx"):
+        return
+    try:
+        schema = defs.get_schema(node.op, opset, "")
+    except Exception:  # an op newer than the model's opset: check it in its latest form
+        if not defs.has(node.op):
+            return
+        schema = defs.get_schema(node.op, defs.onnx_opset_version(), "")
+    for what, names, low, high, formals in (("inputs", node.inputs, schema.min_input, schema.max_input, schema.inputs),
+                                            ("outputs", node.outputs, schema.min_output, schema.max_output,
+                                             schema.outputs)):
+        if not low <= len(names) <= high:
+            expected = f"{low}" if low == high else f"{low} to {high}" if high < 2**31 - 1 else f"at least {low}"
+            raise TinyaotError(f"node '{node.name}' ({node.op}): {len(names)} {what}, the op takes {expected}")
+        for i, formal in enumerate(formals):
+            if what == "inputs" and formal.option == defs.OpSchema.FormalParameterOption.Single and (
+                    i >= len(names) or not names[i]):
+                raise TinyaotError(f"node '{node.name}' ({node.op}): input {i} ('{formal.name}') is required")
 
 
 def _add_node(node: Node, opdef: OpDef, tensors: dict[str, Tensor], nodes: list[Node]) -> None:
@@ -160,6 +212,7 @@ def _add_node(node: Node, opdef: OpDef, tensors: dict[str, Tensor], nodes: list[
         if out:
             if any(d < 0 for d in shape):
                 raise TinyaotError(f"node '{node.name}' ({node.op}): negative output dimension {list(shape)}")
+            check_element_count(f"node '{node.name}' ({node.op}): output '{out}'", shape)
             tensors[out] = Tensor(out, tuple(int(d) for d in shape), dtype)
     nodes.append(node)
 

@@ -42,6 +42,8 @@ _PARAM_INPUTS: dict[str, dict[int, str]] = {
 _RESIZE_V10 = {1: "scales"}
 # Scalar parameters: stored as a Python float/int instead of a list.
 _SCALARS = {("Clip", "min"), ("Clip", "max"), ("Pad", "value"), ("TopK", "k")}
+# Parameters that may be floats; every other one (shape, pads, axes, starts ...) is integers.
+_REAL_PARAMS = {"roi", "scales", "min", "max", "value"}
 
 
 # Before opset 13 these coerce their input to 2-D at `axis` (default 1), i.e. normalise over
@@ -61,6 +63,8 @@ def _coerced_axes(node: Node, tensors: Mapping[str, Tensor]) -> Node:
 
 
 def normalize_node(node: Node, opset: int, tensors: Mapping[str, Tensor]) -> Node:
+    if node.op == "Transpose" and "perm" not in node.attrs:  # ONNX's default: reverse the axes
+        return node.with_attrs(perm=list(range(len(tensors[node.inputs[0]].shape)))[::-1])
     if node.op in _COERCED_TO_2D and opset < 13:
         return _coerced_axes(node, tensors)
     params = _RESIZE_V10 if (node.op == "Resize" and opset < 11) else _PARAM_INPUTS.get(node.op)
@@ -82,9 +86,15 @@ def normalize_node(node: Node, opset: int, tensors: Mapping[str, Tensor]) -> Nod
                 "tinyaot compiles static graphs only"
             )
         value = np.asarray(tensor.data)
+        if attr not in _REAL_PARAMS and value.dtype.kind not in "iu":
+            raise TinyaotError(f"node '{node.name}' ({node.op}): input {index} ('{attr}') must hold integers, "
+                               f"not {value.dtype}")
         if value.size == 0 and attr in ("scales", "roi", "sizes", "axes", "split"):
             continue  # ONNX uses empty tensors for "not given"
         if (node.op, attr) in _SCALARS:
+            if value.size != 1:
+                raise TinyaotError(f"node '{node.name}' ({node.op}): input {index} ('{attr}') must hold one value, "
+                                   f"not {value.size}")
             attrs[attr] = value.reshape(-1)[0].item()
         elif value.dtype.kind == "f":
             attrs[attr] = [float(v) for v in value.reshape(-1)]

@@ -38,6 +38,12 @@ _MS_OPS = {"QuantizeLinear", "DequantizeLinear", "QGemm", "QLinearAdd", "QLinear
 _QUANTIZED_IR_OPS = {"QuantizeLinear", "DequantizeLinear", "QLinearConv", "ConvInteger", "QGemm", "MatMulInteger",
                      "QLinearAdd", "QLinearMul", "QLinearAveragePool", "QLinearGlobalAveragePool", "QLinearLookup",
                      "QLinearSoftmax"}
+# Inputs of the com.microsoft ops that must be given (the ONNX-domain ones are checked
+# against the onnx package's schemas by frontends/onnx.py); QLinearConcat: at least these.
+_MS_REQUIRED = {"QuantizeLinear": (0, 1), "DequantizeLinear": (0, 1), "QGemm": (0, 1, 2, 3, 4, 5),
+                "QLinearAdd": (0, 1, 3, 4, 6), "QLinearMul": (0, 1, 3, 4, 6), "QLinearAveragePool": (0, 1, 3),
+                "QLinearGlobalAveragePool": (0, 1, 3), "QLinearConcat": (0, 1, 2, 3, 4), "QLinearSigmoid": (0, 1, 3),
+                "QLinearLeakyRelu": (0, 1, 3), "QLinearSoftmax": (0, 1, 3)}
 # XOR 0x80: uint8 <-> int8 with the zero point moved by 128.
 FLIP_TABLE = tuple(int(v) for v in (np.arange(256) ^ 0x80))
 
@@ -154,6 +160,11 @@ class QuantImporter:
     def expand(self, node: Node, opset: int) -> list[Node]:
         """IR nodes for one ONNX quantization node, in order."""
         self.nodes = []
+        missing = [i for i in _MS_REQUIRED.get(node.op, ()) if not self._input(node, i)]
+        if missing:
+            raise self._fail(node, f"input {missing[0]} is required")
+        if not node.outputs or not node.outputs[0]:
+            raise self._fail(node, "output 0 is required")
         handler = getattr(self, f"_op_{node.op}")
         handler(node, opset)
         return self.nodes

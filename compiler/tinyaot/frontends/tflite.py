@@ -19,11 +19,15 @@ import, and so are the int8 weights of "hybrid" float ops (int8 weights, float a
 int8 ops reproduce LiteRT's reference kernels bit for bit (tflite_quant.py is the golden):
 CONV_2D / DEPTHWISE_CONV_2D are QLinearConv with attrs["rounding"] = "tflite" (TFLite's Q0.31
 multipliers, rounding twice), FULLY_CONNECTED is QGemm with "tflite_single" (LiteRT's fully
-connected rounds once), a fused activation is the int8 act_range clamp; ADD / SUB / MUL,
-AVERAGE_POOL_2D, MEAN (over H, W with keep_dims), SOFTMAX, PRELU (constant per-channel alpha),
-QUANTIZE and DEQUANTIZE are the TFLite* ops of ops/qtflite.py; the int8 functions of one value
-(LOGISTIC, TANH, RELU*, LEAKY_RELU, HARD_SWISH, int8 -> int8 QUANTIZE) are 256-entry
-QLinearLookup tables; data movement moves int8 values as they are.
+connected rounds once), a fused activation is the int8 act_range clamp; ADD / SUB / MUL / DIV,
+AVERAGE_POOL_2D, MEAN (any axes; non-contiguous ones transposed together first), SOFTMAX,
+PRELU (constant per-channel alpha), RESIZE_BILINEAR (TFLite's Q10 fixed point), QUANTIZE and
+DEQUANTIZE are the TFLite* ops of ops/qtflite.py; the int8 functions of one value (LOGISTIC,
+TANH, RELU*, LEAKY_RELU, HARD_SWISH, int8 -> int8 QUANTIZE, MAX_POOL_2D's fused activation)
+are 256-entry QLinearLookup tables; data movement moves int8 values as they are, ignoring a
+change of quantization as LiteRT does (PAD pads with the output's zero point). Where LiteRT
+has no usable int8 answer the op is rejected: CONCATENATION of inputs quantized unlike the
+output (LiteRT's Prepare fails) and SUM (LiteRT 2.3 mis-computes negative sums).
 
 Resource variables (VAR_HANDLE / READ_VARIABLE / ASSIGN_VARIABLE, CALL_ONCE initialisation)
 become Graph.states: within one run the frontend renames each READ_VARIABLE to the value
@@ -45,7 +49,7 @@ import numpy as np
 
 from tinyaot import tflite_quant
 from tinyaot.errors import TinyaotError
-from tinyaot.frontends.onnx import _c_safe, _node_list, _one_line, _unique
+from tinyaot.frontends.onnx import _c_safe, _node_list, _one_line, _unique, check_element_count
 from tinyaot.ir import DType, Graph, Node, QuantParams, Tensor, const_tensor
 from tinyaot.ops import OPS
 
@@ -165,7 +169,11 @@ class _Importer:
         if self.unsupported:
             listing = "; ".join(f"{op} ({_node_list(names)})" for op, names in sorted(self.unsupported.items()))
             raise TinyaotError(f"unsupported op(s): {listing}")
-        outputs = tuple(self._output(main, int(t), inputs) for t in main.graph.OutputsAsNumpy())
+        declared = [int(t) for t in main.graph.OutputsAsNumpy()] if main.graph.OutputsLength() else []
+        if len(set(declared)) != len(declared) or not all(0 <= t < main.graph.TensorsLength() for t in declared):
+            raise TinyaotError(f"model outputs {declared}: each must be a distinct tensor index below "
+                               f"{main.graph.TensorsLength()}")
+        outputs = tuple(self._output(main, t, inputs) for t in declared)
         states = self._finish_states()
         graph = Graph(name, self.tensors, tuple(self.nodes), tuple(inputs), outputs, states)
         return graph.pruned()
@@ -185,6 +193,10 @@ class _Importer:
         return copy
 
     def _declare_inputs(self, sg: _Subgraph) -> list[str]:
+        indices = [int(t) for t in sg.graph.InputsAsNumpy()] if sg.graph.InputsLength() else []
+        if len(set(indices)) != len(indices) or not all(0 <= t < sg.graph.TensorsLength() for t in indices):
+            raise TinyaotError(f"model inputs {indices}: each must be a distinct tensor index below "
+                               f"{sg.graph.TensorsLength()}")
         names = []
         declared = []
         for index in sg.graph.InputsAsNumpy():
@@ -212,6 +224,9 @@ class _Importer:
                         f"[{', '.join(str(d) if d >= 0 else '?' for d in signature)}]"
                     )
                 shape = tuple(given)
+            if any(d < 0 for d in shape):
+                raise TinyaotError(f"input '{label}': negative dimension in {list(shape)}")
+            check_element_count(f"input '{label}'", shape)
             name = _unique(label, self.used)
             self.tensors[name] = Tensor(name, tuple(shape), dtype, quant=self._quant(t))
             sg.names[index] = name
@@ -265,6 +280,7 @@ class _Importer:
         options = self._options(op)
         inputs = [int(t) for t in op.InputsAsNumpy()] if op.InputsLength() else []
         outputs = [int(t) for t in op.OutputsAsNumpy()] if op.OutputsLength() else []
+        _check_arity(_Op(code, node_name, inputs, outputs, options, i), sg.graph.TensorsLength())
         handler(self, _Op(code, node_name, inputs, outputs, options, i))
 
     def _opcode(self, op) -> str:
@@ -308,6 +324,9 @@ class _Importer:
         if q is None or q.ScaleLength() == 0:
             return None
         scales = tuple(float(np.float32(s)) for s in q.ScaleAsNumpy())
+        if not all(np.isfinite(s) and s > 0 for s in scales):  # the requantization divides by them
+            raise TinyaotError(f"tensor '{_decode(t.Name())}': quantization scales must be positive and finite, "
+                               f"not {list(scales)[:4]}")
         zps = tuple(int(z) for z in q.ZeroPointAsNumpy()) if q.ZeroPointLength() else (0,) * len(scales)
         if len(zps) == 1 and len(scales) > 1:
             zps = zps * len(scales)
@@ -348,6 +367,8 @@ class _Importer:
         """The IR name of a TFLite tensor; constants become IR constants on first use."""
         if index in sg.names:
             return sg.names[index]
+        if index < 0:  # -1 marks an absent optional input; this one is read
+            raise TinyaotError(f"tensor index {index} is read, but the input is absent (a required input)")
         previous, self.sg = self.sg, sg
         try:
             value = self.raw_value(index)
@@ -419,6 +440,7 @@ class _Importer:
         types = opdef.infer(node, ins)
         for out, (shape, dtype) in zip(node.outputs, types):
             if out:
+                check_element_count(f"node '{node.name}' ({op.code}): output '{out}'", shape)
                 self.tensors[out] = Tensor(out, tuple(int(d) for d in shape), dtype, quant=self._declared_quant(op, out))
         self.nodes.append(node)
 
@@ -460,6 +482,42 @@ class _Importer:
         pre = self.fresh(f"{out}_pre_activation")
         self.add(dataclasses.replace(node, outputs=(pre,) + tuple(node.outputs[1:])), op)
         self.add(Node(act[0], self.fresh(f"{op.name}_{act[0].lower()}"), (pre,), (out,), dict(act[1])), op)
+
+
+# builtin op -> (fewest inputs, most inputs, fewest outputs, most outputs); the inputs
+# past the fewest are optional (-1 = absent), the others must be given. An op missing here
+# only has its tensor indices checked.
+_MANY = 2**31
+_ARITY = {
+    "CONV_2D": (2, 3, 1, 1), "DEPTHWISE_CONV_2D": (2, 3, 1, 1), "FULLY_CONNECTED": (2, 3, 1, 1),
+    "CONCATENATION": (1, _MANY, 1, 1), "RESHAPE": (1, 2, 1, 1), "PADV2": (2, 3, 1, 1),
+    "STRIDED_SLICE": (4, 4, 1, 1), "SLICE": (3, 3, 1, 1), "SPLIT": (2, 2, 1, _MANY), "SPLIT_V": (3, 3, 1, _MANY),
+    "VAR_HANDLE": (0, 0, 1, 1), "ASSIGN_VARIABLE": (2, 2, 0, 0), "CALL_ONCE": (0, 0, 0, 0),
+    **{code: (2, 2, 1, 1) for code in ("ADD", "SUB", "MUL", "DIV", "MAXIMUM", "MINIMUM", "MEAN", "SUM", "REDUCE_MAX",
+                                       "REDUCE_MIN", "REDUCE_PROD", "PRELU", "EXPAND_DIMS", "PAD", "TRANSPOSE",
+                                       "RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR")},
+    **{code: (1, 1, 1, 1) for code in ("AVERAGE_POOL_2D", "MAX_POOL_2D", "SOFTMAX", "LOGISTIC", "TANH", "RELU", "RELU6",
+                                       "RELU_N1_TO_1", "RELU_0_TO_1", "LEAKY_RELU", "HARD_SWISH", "SQUEEZE", "QUANTIZE",
+                                       "DEQUANTIZE", "READ_VARIABLE")},
+}
+
+
+def _check_arity(op: _Op, tensor_count: int) -> None:
+    """Input and output counts the op takes, every required one given, every index naming a
+    tensor of the subgraph."""
+    arity = _ARITY.get(op.code)
+    low_in, high_in, low_out, high_out = arity or (0, _MANY, 0, _MANY)
+    for what, indices, low, high in (("inputs", op.inputs, low_in, high_in), ("outputs", op.outputs, low_out, high_out)):
+        if not low <= len(indices) <= high:
+            expected = f"{low}" if low == high else f"at least {low}" if high == _MANY else f"{low} to {high}"
+            raise _fail(op, f"{len(indices)} {what}, the op takes {expected}")
+        for k, index in enumerate(indices):
+            # Optional: inputs past the fewest of an op with a fixed most (variadic ones have none).
+            required = arity is not None and (k < low or high == _MANY or what == "outputs")
+            if index == -1 and required:
+                raise _fail(op, f"{what[:-1]} {k} is absent (tensor index -1), but it is required")
+            if not -1 <= index < tensor_count:
+                raise _fail(op, f"{what[:-1]} {k} is tensor index {index}, but the subgraph has {tensor_count} tensors")
 
 
 def _decode(value) -> str:
@@ -640,12 +698,28 @@ def _qaverage_pool(imp: _Importer, op: _Op) -> None:
     o = op.options
     x = _int8_input(imp, op, 0)
     y_quant = imp.tensor_quant(op.outputs[0])
-    if y_quant != x.quant:
-        raise _fail(op, "int8 average pooling with different input and output quantization is not supported")
     attrs = _spatial_attrs(op, x, (o.FilterHeight(), o.FilterWidth()), (o.StrideH(), o.StrideW()), (1, 1), o.Padding())
     attrs.update(x_quant=x.quant, y_quant=y_quant, act_range=list(_int8_activation(op, o.FusedActivationFunction(),
                                                                                    y_quant)))
     imp.add(Node("TFLiteAveragePool", op.name, (imp.name(op.inputs[0]),), (imp.output(op),), attrs), op)
+
+
+def _qmax_pool_clamped(imp: _Importer, op: _Op) -> None:
+    """int8 MAX_POOL_2D with a fused activation: the pool moves values as they are, then the
+    activation's int8 clamp (LiteRT's act_range) as a 256-entry table."""
+    o = op.options
+    x = _int8_input(imp, op, 0)
+    y_quant = imp.tensor_quant(op.outputs[0])
+    lo, hi = _int8_activation(op, o.FusedActivationFunction(), y_quant)
+    attrs = _spatial_attrs(op, x, (o.FilterHeight(), o.FilterWidth()), (o.StrideH(), o.StrideW()), (1, 1), o.Padding())
+    attrs["ceil_mode"] = 0
+    out = imp.output(op)
+    pooled = imp.fresh(f"{out}_pre_activation")
+    imp.add(Node("MaxPool", op.name, (imp.name(op.inputs[0]),), (pooled,), attrs), op)
+    imp.tensors[pooled] = dataclasses.replace(imp.tensors[pooled], quant=y_quant)
+    table = np.clip(tflite_quant.INT8_CODES, lo, hi)
+    clamp = {**tflite_quant.lookup_attrs(table, "clamp"), "x_quant": y_quant, "y_quant": y_quant}
+    imp.add(Node("QLinearLookup", imp.fresh(f"{op.name}_clamp"), (pooled,), (out,), clamp), op)
 
 
 def _qunary(imp: _Importer, op: _Op) -> None:
@@ -679,6 +753,8 @@ def _qunary(imp: _Importer, op: _Op) -> None:
 
 def _qbinary(imp: _Importer, op: _Op, ir_op: str) -> None:
     a, b = _int8_input(imp, op, 0), _int8_input(imp, op, 1)
+    if ir_op == "TFLiteDiv" and b.is_const and (np.asarray(b.data) == b.quant.zero_point[0]).any():
+        raise _fail(op, "the constant divisor holds its zero point (a division by zero, which LiteRT rejects)")
     y_quant = imp.tensor_quant(op.outputs[0])
     code = op.options.FusedActivationFunction() if op.options is not None else 0
     attrs = {"a_quant": a.quant, "b_quant": b.quant, "y_quant": y_quant,
@@ -780,6 +856,8 @@ def _pool(ir_op: str) -> Callable[[_Importer, _Op], None]:
             return _qaverage_pool(imp, op)
         if ir_op == "AveragePool":
             _require_float(imp, op, 0)
+        if x.dtype == DType.INT8 and o.FusedActivationFunction():
+            return _qmax_pool_clamped(imp, op)
         if x.dtype != DType.FLOAT32 and o.FusedActivationFunction():
             raise _fail(op, f"a fused activation on {x.dtype.value} pooling is not supported yet")
         attrs = _spatial_attrs(op, x, (o.FilterHeight(), o.FilterWidth()), (o.StrideH(), o.StrideW()), (1, 1),
@@ -793,7 +871,7 @@ def _pool(ir_op: str) -> Callable[[_Importer, _Op], None]:
     return handler
 
 
-_TFLITE_BINARY = {"Add": "TFLiteAdd", "Sub": "TFLiteSub", "Mul": "TFLiteMul"}
+_TFLITE_BINARY = {"Add": "TFLiteAdd", "Sub": "TFLiteSub", "Mul": "TFLiteMul", "Div": "TFLiteDiv"}
 
 
 def _binary(ir_op: str, arithmetic: bool = True) -> Callable[[_Importer, _Op], None]:
@@ -844,6 +922,9 @@ def _prelu(imp: _Importer, op: _Op) -> None:
 
 def _mean(imp: _Importer, op: _Op) -> None:
     x = imp.tensor(op.inputs[0])
+    if x.dtype == DType.INT8 and op.code == "SUM":
+        raise _fail(op, "int8 SUM is not supported (LiteRT 2.3's reference int8 SUM mis-computes negative sums, "
+                        "so there is no reference to match)")
     if x.dtype != DType.INT8:
         _require_float(imp, op, 0)
     axes = _ints(_const_input(imp, op, 1, "the axes"))
@@ -853,15 +934,34 @@ def _mean(imp: _Importer, op: _Op) -> None:
         raise _fail(op, f"axes {axes} out of range for rank {rank}")
     axes = sorted({a % max(rank, 1) for a in axes})
     if x.dtype == DType.INT8:
-        if not (keep and rank == 4 and axes == [1, 2]):
-            raise _fail(op, "int8 MEAN is supported over H, W of a rank-4 tensor with keep_dims only")
-        x = _int8_input(imp, op, 0)
-        y_quant = imp.tensor_quant(op.outputs[0])
-        attrs = {"x_quant": x.quant, "y_quant": y_quant}
-        imp.add(Node("TFLiteMean", op.name, (imp.name(op.inputs[0]),), (imp.output(op),), attrs), op)
+        return _qmean(imp, op, axes, keep)
+    imp.add(Node("ReduceMean" if op.code == "MEAN" else "ReduceSum", op.name, (imp.name(op.inputs[0]),),
+                 (imp.output(op),), {"axes": axes, "keepdims": keep}), op)
+
+
+def _qmean(imp: _Importer, op: _Op, axes: list[int], keep: int) -> None:
+    """int8 MEAN: LiteRT's reference takes one path (QuantizedMeanOrSum) for any axes. The
+    kernel reduces contiguous axes; other axes are first transposed to the end (a sum does not
+    depend on the order) and keep_dims restored by a Reshape."""
+    x = _int8_input(imp, op, 0)
+    rank = len(x.shape)
+    if rank == 0 or not axes:
+        raise _fail(op, "int8 MEAN needs at least one axis to reduce")
+    attrs = {"x_quant": x.quant, "y_quant": imp.tensor_quant(op.outputs[0])}
+    source, out = imp.name(op.inputs[0]), imp.output(op)
+    if axes == list(range(axes[0], axes[-1] + 1)):
+        imp.add(Node("TFLiteMean", op.name, (source,), (out,), {**attrs, "axes": axes, "keepdims": keep}), op)
         return
-    imp.add(Node("ReduceMean", op.name, (imp.name(op.inputs[0]),), (imp.output(op),),
-                 {"axes": axes, "keepdims": keep}), op)
+    kept = [a for a in range(rank) if a not in axes]
+    moved = imp.fresh(f"{out}_reduced_last")
+    imp.add(Node("Transpose", imp.fresh(f"{op.name}_transpose"), (source,), (moved,), {"perm": kept + axes}), op)
+    tail = list(range(len(kept), rank))
+    target = imp.fresh(f"{out}_reduced") if keep else out
+    imp.add(Node("TFLiteMean", op.name, (moved,), (target,), {**attrs, "axes": tail, "keepdims": 0}), op)
+    if keep:
+        shape = [1 if a in axes else d for a, d in enumerate(x.shape)]
+        imp.add(Node("Reshape", imp.fresh(f"{op.name}_keep_dims"), (target,), (out,),
+                     {"shape": shape, "allowzero": 1}), op)
 
 
 def _softmax(imp: _Importer, op: _Op) -> None:
@@ -917,7 +1017,8 @@ def _concatenation(imp: _Importer, op: _Op) -> None:
     names = [imp.name(i) for i in op.inputs]
     quants = {imp.tensors[n].quant for n in names} | {imp.tensor_quant(op.outputs[0])}
     if imp.tensors[names[0]].dtype == DType.INT8 and len(quants) > 1:
-        raise _fail(op, "int8 inputs with different quantization are not supported yet")
+        raise _fail(op, "int8 inputs quantized unlike the output are not supported (LiteRT's int8 kernel "
+                        "rejects them: it never rescales)")
     node = Node("Concat", op.name, tuple(names), (imp.output(op),), {"axis": int(o.Axis())})
     imp.add_with_activation(node, op, o.FusedActivationFunction())
 
@@ -936,7 +1037,9 @@ def _pad(imp: _Importer, op: _Op) -> None:
             raise _fail(op, "the constant value must be a scalar")
         value = constant[0].item()
     elif x.quant is not None:
-        value = x.quant.zero_point[0]  # quantized zero
+        # quantized zero: LiteRT pads with the output's zero point
+        y_quant = imp.tensor_quant(op.outputs[0])
+        value = (y_quant or x.quant).zero_point[0]
     attrs = {"pads": _ints(paddings[:, 0]) + _ints(paddings[:, 1]), "mode": "constant", "value": value}
     imp.add(Node("Pad", op.name, (imp.name(op.inputs[0]),), (imp.output(op),), attrs), op)
 
@@ -1093,14 +1196,19 @@ def _quantize(imp: _Importer, op: _Op) -> None:
 
 
 def _resize_bilinear(imp: _Importer, op: _Op) -> None:
-    _require_float(imp, op, 0)
     x = imp.tensor(op.inputs[0])
+    if x.dtype != DType.INT8:
+        _require_float(imp, op, 0)
     size = _ints(_const_input(imp, op, 1, "the size"))
     if len(x.shape) != 4 or len(size) != 2 or min(size) < 1:
         raise _fail(op, f"input {list(x.shape)} and size {size} are not an NHWC image and 2 positive sizes")
     align, half = bool(op.options.AlignCorners()), bool(op.options.HalfPixelCenters())
     if align and half:
         raise _fail(op, "align_corners and half_pixel_centers cannot both be set")
+    if x.dtype == DType.INT8:
+        attrs = {"sizes": size, "align_corners": int(align), "half_pixel_centers": int(half)}
+        imp.add(Node("TFLiteResizeBilinear", op.name, (imp.name(op.inputs[0]),), (imp.output(op),), attrs), op)
+        return
     coord = "align_corners" if align else ("half_pixel" if half else "asymmetric")
     attrs = {"mode": "linear", "coordinate_transformation_mode": coord, "axes": [1, 2], "sizes": size}
     imp.add(Node("Resize", op.name, (imp.name(op.inputs[0]),), (imp.output(op),), attrs), op)
@@ -1234,6 +1342,7 @@ _HANDLERS: dict[str, Callable[[_Importer, _Op], None]] = {
         "MAXIMUM": _binary("Max", arithmetic=False),
         "MINIMUM": _binary("Min", arithmetic=False),
         "MEAN": _mean,
+        "SUM": _mean,
         "SOFTMAX": _softmax,
         "LOGISTIC": _unary("Sigmoid"),
         "TANH": _unary("Tanh"),

@@ -38,6 +38,10 @@ class EmitContext(Protocol):
     def use_kernel(self, source: str) -> None:
         """Record that runtime/kernels/<source>.c is needed by this model."""
 
+    def scratch(self) -> str:
+        """A C `void *` expression for the current node's scratch region (OpDef.scratch bytes,
+        planned in the workspace for this node only), or "NULL" when it has none."""
+
 
 InferFn = Callable[[Node, Sequence[Tensor | None]], list[TensorType]]
 EvalFn = Callable[[Node, Sequence[np.ndarray | None]], list[np.ndarray]]
@@ -55,6 +59,15 @@ InplaceFn = Callable[[Node], tuple[int, ...]]
 
 
 def _no_macs(node: Node, inputs: Sequence[Tensor | None], outputs: Sequence[Tensor]) -> int:
+    return 0
+
+
+# Bytes of workspace a node's kernel needs for itself during the call (expanded activations,
+# per-channel constants of an optimized path), the same on every core.
+ScratchFn = Callable[[Node, Sequence[Tensor | None]], int]
+
+
+def _no_scratch(node: Node, inputs: Sequence[Tensor | None]) -> int:
     return 0
 
 
@@ -81,6 +94,9 @@ class OpDef:
     # the output element at the same index. The planner uses one only when that input has
     # the output's shape and dtype (not broadcast) and dies at this node. None: never.
     inplace: InplaceFn | None = None
+    # Scratch bytes of the node's kernel (see ScratchFn); the planner reserves them for that
+    # step only and codegen passes them as EmitContext.scratch().
+    scratch: ScratchFn = _no_scratch
 
 
 # ----------------------------------------------------------------------------- helpers

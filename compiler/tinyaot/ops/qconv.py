@@ -155,6 +155,42 @@ def _folded_bias(bias: np.ndarray, w_flat: np.ndarray, x_zp: int, w_zp: Sequence
     return [int(v) for v in folded]
 
 
+def _pointwise(info: QConvInfo, depthwise: bool) -> bool:
+    """A 1x1 convolution without stride or padding: a fully connected layer over the pixels."""
+    g = info.geom
+    return (not depthwise and info.group == 1 and all(k == 1 for k in g.kernel)
+            and all(s == 1 for s in g.strides) and not any(g.pads()))
+
+
+def fully_connected_scratch(depth: int, out_c: int) -> int:
+    """TINYAOT_QFULLY_CONNECTED_S8_SCRATCH (runtime/include/tinyaot/quantized.h)."""
+    return 16 * ((depth + 3) // 4) + 28 * out_c
+
+
+def depthwise_scratch(kh: int, kw: int, ow: int, sw: int) -> int:
+    """TINYAOT_QDEPTHWISE_CONV2D_S8_SCRATCH (runtime/include/tinyaot/quantized.h): the larger
+    of the DSP path's (4-channel block, width tiles of <= 16 pixels) and the MVE path's
+    (8-channel block, ring of kernel_h rows, one output row of sums) needs."""
+    tile = ow + (ow & 1) if ow < 16 else 16
+    dsp = 16 * kh * ((tile - 1) * sw + kw) + 16 * tile + 32 * kh + 16
+    mve = (8 * kh * kw + 8 * kh * ((ow - 1) * sw + kw) + 4 * kh + 15) // 16 * 16 + 32 * ow
+    return max(dsp, mve)
+
+
+def _scratch(node: Node, inputs: Sequence[Tensor | None]) -> int:
+    """The kernel's scratch bytes: the TINYAOT_Q*_SCRATCH macros of tinyaot/quantized.h."""
+    info = qconv_info(node, inputs)
+    depthwise = node.attrs.get("weight_layout") == "1HWO"
+    taps = int(np.prod(info.geom.kernel))
+    if _pointwise(info, depthwise):
+        return fully_connected_scratch(info.c_in, info.c_out)
+    if depthwise:
+        (kh, kw), (_, sw), (_, ow) = as_2d(info.geom.kernel, 1), as_2d(info.geom.strides, 1), as_2d(info.geom.out, 1)
+        return depthwise_scratch(kh, kw, ow, sw)
+    cg_taps = taps * (info.c_in // info.group)
+    return 20 * ((cg_taps + 3) // 4) + 28 * info.c_out
+
+
 def emit_requant_output(node: Node, ctx: EmitContext, c_out: int) -> str:
     """The tinyaot_qoutput initializer of a QLinearConv / QGemm-like node (int32 output for
     ConvInteger / MatMulInteger)."""
@@ -183,14 +219,13 @@ def _emit(node: Node, ctx: EmitContext) -> list[str]:
     w_zp_c = c_array(ctx, "int32_t", w_zp) if any(w_zp) else "NULL"
     out = emit_requant_output(node, ctx, info.c_out)
     x, wp, y = ctx.ptr(node.inputs[0]), ctx.ptr(node.inputs[1]), ctx.ptr(node.outputs[0])
-    pointwise = (not depthwise and info.group == 1 and all(k == 1 for k in g.kernel)
-                 and all(s == 1 for s in g.strides) and not any(g.pads()))
-    if pointwise:
+    if _pointwise(info, depthwise):
         rows = info.batch * int(np.prod(g.out))
         params = ctx.static("tinyaot_qfully_connected_params",
                             f"{{{rows}, {info.c_in}, {info.c_out}, {w_zp_c}, {c_array(ctx, 'int32_t', folded)}, {out}}}")
         ctx.use_kernel("qfully_connected_s8")
-        return [f"tinyaot_qfully_connected_s8(&{params}, {x}, {wp}, {y});"]
+        ctx.use_kernel("qoutput_s8")
+        return [f"tinyaot_qfully_connected_s8(&{params}, {x}, {wp}, {y}, {ctx.scratch()});"]
     kh, kw = as_2d(g.kernel, 1)
     sh, sw = as_2d(g.strides, 1)
     dh, dw = as_2d(g.dilations, 1)
@@ -202,10 +237,11 @@ def _emit(node: Node, ctx: EmitContext) -> list[str]:
                         + f", {w_zp_c}, {bias_c}, {c_array(ctx, 'int32_t', folded)}, {out}}}")
     kernel = "qdepthwise_conv2d_s8" if depthwise else "qconv2d_s8"
     ctx.use_kernel(kernel)
-    return [f"tinyaot_{kernel}(&{params}, {x}, {wp}, {y});"]
+    ctx.use_kernel("qoutput_s8")
+    return [f"tinyaot_{kernel}(&{params}, {x}, {wp}, {y}, {ctx.scratch()});"]
 
 
-_QCONV = OpDef(_infer, _evaluate, _emit, macs=_macs, to_nhwc=_to_nhwc, data_inputs=(0,))
+_QCONV = OpDef(_infer, _evaluate, _emit, macs=_macs, to_nhwc=_to_nhwc, data_inputs=(0,), scratch=_scratch)
 
 OPS: dict[str, OpDef] = {
     "QLinearConv": _QCONV,

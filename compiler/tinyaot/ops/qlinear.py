@@ -21,6 +21,7 @@ import numpy as np
 from tinyaot import quant
 from tinyaot.ir import DType, Node, Tensor
 from tinyaot.ops.base import EmitContext, OpDef, TensorType, fail
+from tinyaot.ops.qconv import fully_connected_scratch
 from tinyaot.ops.qbase import (
     act_range,
     c_array,
@@ -129,11 +130,17 @@ def _emit(node: Node, ctx: EmitContext) -> list[str]:
     params = ctx.static("tinyaot_qfully_connected_params",
                         f"{{{rows}, {k}, {n}, {w_zp}, {c_array(ctx, 'int32_t', [int(v) for v in folded])}, {out}}}")
     ctx.use_kernel("qfully_connected_s8")
+    ctx.use_kernel("qoutput_s8")
     return [f"tinyaot_qfully_connected_s8(&{params}, {ctx.ptr(node.inputs[0])}, {ctx.ptr(node.inputs[1])}, "
-            f"{ctx.ptr(node.outputs[0])});"]
+            f"{ctx.ptr(node.outputs[0])}, {ctx.scratch()});"]
 
 
-_QGEMM = OpDef(_infer, _evaluate, _emit, macs=_macs, data_inputs=(0,))
+def _scratch(node: Node, inputs: Sequence[Tensor | None]) -> int:
+    _, k, n = _shapes(node, inputs)
+    return fully_connected_scratch(k, n)
+
+
+_QGEMM = OpDef(_infer, _evaluate, _emit, macs=_macs, data_inputs=(0,), scratch=_scratch)
 
 OPS: dict[str, OpDef] = {
     "QGemm": _QGEMM,

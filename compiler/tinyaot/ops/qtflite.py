@@ -3,16 +3,19 @@ golden: tflite_quant.py). TFLite's conv, depthwise and fully connected layers ar
 QLinearConv / QGemm with attrs["rounding"] = "tflite" / "tflite_single"; these ops are the
 ones whose integer algorithm itself differs from onnxruntime's:
 
-- TFLiteAdd / TFLiteSub / TFLiteMul(a, b): broadcasting; attrs a_quant, b_quant, y_quant
-  (per tensor) and act_range [lo, hi] (the fused activation's clamp).
+- TFLiteAdd / TFLiteSub / TFLiteMul / TFLiteDiv(a, b): broadcasting; attrs a_quant, b_quant,
+  y_quant (per tensor) and act_range [lo, hi] (the fused activation's clamp).
 - TFLiteAveragePool(x): NHWC geometry attributes as ops/pool.py's NHWC form (kernel_shape,
-  strides, pads, output_spatial), act_range; input and output share their quantization.
+  strides, pads, output_spatial), act_range; raw values are averaged, no zero point or scale
+  involved (LiteRT's reference ignores the quantization, normally the input's).
 - TFLiteSoftmax(x): over the last axis; attrs beta, x_quant, y_quant (scale 1/256, zero
   point -128, as TFLite requires).
-- TFLiteMean(x): int8 MEAN over H, W of an NHWC tensor with keep_dims (output (N, 1, 1, C));
-  attrs x_quant, y_quant (per tensor).
+- TFLiteMean(x): int8 MEAN over contiguous axes; attrs axes (sorted, contiguous), keepdims,
+  x_quant, y_quant (per tensor).
 - TFLitePRelu(x): int8 PRELU with a constant alpha per channel of the last axis (or one
   value): attrs alpha (the int8 values), alpha_quant, x_quant, y_quant (per tensor).
+- TFLiteResizeBilinear(x): int8 NHWC bilinear resize in TFLite's Q10 fixed point; attrs
+  sizes [h, w], align_corners, half_pixel_centers (0/1).
 - TFLiteQuantize(x): float32 -> int8 with y_quant (per tensor), rounding halves away from zero;
   TFLiteDequantize(x): int8 -> float32 with x_quant, (x - zero_point) * scale in float32.
 Elementwise int8 functions of one input (LOGISTIC, TANH, RELU*, LEAKY_RELU, HARD_SWISH, int8
@@ -34,7 +37,11 @@ from tinyaot.ops.qbase import act_range, c_array, check_int8, per_tensor_quant, 
 
 # ----------------------------------------------------------------------------- ADD, SUB, MUL
 
-_BINARY_CODES = {"TFLiteAdd": "TINYAOT_BIN_ADD", "TFLiteSub": "TINYAOT_BIN_SUB", "TFLiteMul": "TINYAOT_BIN_MUL"}
+_BINARY_CODES = {"TFLiteAdd": "TINYAOT_BIN_ADD", "TFLiteSub": "TINYAOT_BIN_SUB", "TFLiteMul": "TINYAOT_BIN_MUL",
+                 "TFLiteDiv": "TINYAOT_BIN_DIV"}
+# The largest output shift of int8 DIV whose final right shift is never negative: the
+# dividend's headroom is at least 23 (|a - a_zp| <= 255) and the reciprocal's exponent >= 0.
+_DIV_MAX_SHIFT = 23
 
 
 def _binary_infer(node: Node, inputs: Sequence[Tensor | None]) -> list[TensorType]:
@@ -47,11 +54,16 @@ def _binary_infer(node: Node, inputs: Sequence[Tensor | None]) -> list[TensorTyp
 
 
 def _binary_multipliers(node: Node) -> list[tuple[int, int]]:
-    """[(a), (b), (output)] (multiplier, shift); Mul has only the output's."""
+    """[(a), (b), (output)] (multiplier, shift); Mul and Div have only the output's."""
     sa, sb, sy = (quant_attr(node, n).scale[0] for n in ("a_quant", "b_quant", "y_quant"))
     try:
         if node.op == "TFLiteMul":
             return [(0, 0), (0, 0), tq.quantize_multiplier(sa * sb / sy)]
+        if node.op == "TFLiteDiv":
+            multiplier, shift = tq.quantize_multiplier(sa / (sb * sy))
+            if shift > _DIV_MAX_SHIFT:
+                raise ValueError(f"the scale ratio {sa / (sb * sy):.3g} is too large for TFLite's int8 division")
+            return [(0, 0), (0, 0), (multiplier, shift)]
         params = tq.add_params(sa, sb, sy)
     except ValueError as exc:
         raise fail(node, str(exc))
@@ -66,6 +78,8 @@ def _binary_eval(node: Node, values: Sequence[np.ndarray | None]) -> list[np.nda
     lo, hi = act_range(node)
     if node.op == "TFLiteMul":
         y = tq.mul(values[0], values[1], a_zp, b_zp, y_zp, *params[2], lo, hi)
+    elif node.op == "TFLiteDiv":
+        y = tq.div(values[0], values[1], a_zp, b_zp, y_zp, *params[2], lo, hi)
     else:
         y = tq.add(values[0], values[1], a_zp, b_zp, y_zp, params, lo, hi, subtract=node.op == "TFLiteSub")
     return [y.astype(np.int8)]
@@ -81,13 +95,14 @@ def _binary_emit(node: Node, ctx: EmitContext) -> list[str]:
     fields = [quant_attr(node, "a_quant").zero_point[0], quant_attr(node, "b_quant").zero_point[0], ma, sha, mb, shb,
               my, shy, quant_attr(node, "y_quant").zero_point[0], lo, hi]
     q = ctx.static("tinyaot_tflite_binary_params", c_ints(fields))
-    ctx.use_kernel("tflite_binary_s8")
-    return [f"tinyaot_tflite_binary_s8(&{geom}, &{q}, {ctx.ptr(node.inputs[0])}, {ctx.ptr(node.inputs[1])}, "
+    kernel = "tflite_div_s8" if node.op == "TFLiteDiv" else "tflite_binary_s8"
+    ctx.use_kernel(kernel)
+    return [f"tinyaot_{kernel}(&{geom}, &{q}, {ctx.ptr(node.inputs[0])}, {ctx.ptr(node.inputs[1])}, "
             f"{ctx.ptr(node.outputs[0])});"]
 
 
 def _binary_macs(node: Node, inputs: Sequence[Tensor | None], outputs: Sequence[Tensor]) -> int:
-    return outputs[0].size if node.op == "TFLiteMul" else 0
+    return outputs[0].size if node.op in ("TFLiteMul", "TFLiteDiv") else 0
 
 
 # ----------------------------------------------------------------------------- AVERAGE_POOL_2D
@@ -190,33 +205,53 @@ def _softmax_emit(node: Node, ctx: EmitContext) -> list[str]:
 # ----------------------------------------------------------------------------- MEAN
 
 
-def _mean_multiplier(node: Node, x: Tensor) -> tuple[int, int]:
+def _mean_axes(node: Node, x: Tensor) -> tuple[list[int], int, int, int]:
+    """(axes, outer, count, inner): the input seen as [outer, count, inner] around the reduced
+    axes, which must be contiguous."""
+    rank = len(x.shape)
+    given = [int(a) for a in node.attrs.get("axes", [1, 2])]
+    axes = sorted({a % rank for a in given if -rank <= a < rank})
+    if not given or len(axes) != len(set(given)) or axes != list(range(axes[0], axes[-1] + 1)):
+        raise fail(node, f"expects contiguous axes of a rank-{rank} input, got {given}")
+    outer = int(np.prod(x.shape[:axes[0]], dtype=np.int64))
+    count = int(np.prod(x.shape[axes[0]:axes[-1] + 1], dtype=np.int64))
+    inner = int(np.prod(x.shape[axes[-1] + 1:], dtype=np.int64))
+    if count < 1:
+        raise fail(node, f"reduces an empty axis of {list(x.shape)}")
+    return axes, outer, count, inner
+
+
+def _mean_multiplier(node: Node, count: int) -> tuple[int, int]:
     xq, yq = per_tensor_quant(node, "x_quant"), per_tensor_quant(node, "y_quant")
     try:
-        return tq.mean_multiplier(xq.scale[0], yq.scale[0], x.shape[1] * x.shape[2])
+        return tq.mean_multiplier(xq.scale[0], yq.scale[0], count)
     except ValueError as exc:
         raise fail(node, str(exc))
 
 
 def _mean_infer(node: Node, inputs: Sequence[Tensor | None]) -> list[TensorType]:
     x = check_int8(node, inputs[0], "the input")
-    if len(x.shape) != 4 or x.shape[1] * x.shape[2] < 1:
-        raise fail(node, f"expects a non-empty NHWC rank-4 input, got {list(x.shape)}")
-    _mean_multiplier(node, x)
-    return [((x.shape[0], 1, 1, x.shape[3]), DType.INT8)]
+    axes, _, count, _ = _mean_axes(node, x)
+    _mean_multiplier(node, count)
+    keep = bool(node.attrs.get("keepdims", 1))
+    shape = tuple(1 if k in axes else d for k, d in enumerate(x.shape) if keep or k not in axes)
+    return [(shape, DType.INT8)]
 
 
 def _mean_eval(node: Node, values: Sequence[np.ndarray | None]) -> list[np.ndarray]:
-    multiplier, shift = _mean_multiplier(node, Tensor("x", values[0].shape, DType.INT8))
+    axes, _, count, _ = _mean_axes(node, Tensor("x", values[0].shape, DType.INT8))
+    multiplier, shift = _mean_multiplier(node, count)
     x_zp, y_zp = quant_attr(node, "x_quant").zero_point[0], quant_attr(node, "y_quant").zero_point[0]
-    return [tq.mean_hw(values[0], x_zp, y_zp, multiplier, shift).astype(np.int8)]
+    y = tq.mean(values[0], tuple(axes), bool(node.attrs.get("keepdims", 1)), x_zp, y_zp, multiplier, shift)
+    return [y.astype(np.int8)]
 
 
 def _mean_emit(node: Node, ctx: EmitContext) -> list[str]:
     x = ctx.tensor(node.inputs[0])
-    multiplier, shift = _mean_multiplier(node, x)
-    fields = [x.shape[0], x.shape[1] * x.shape[2], x.shape[3], quant_attr(node, "x_quant").zero_point[0], multiplier,
-              shift, quant_attr(node, "y_quant").zero_point[0]]
+    _, outer, count, inner = _mean_axes(node, x)
+    multiplier, shift = _mean_multiplier(node, count)
+    fields = [outer, count, inner, quant_attr(node, "x_quant").zero_point[0], multiplier, shift,
+              quant_attr(node, "y_quant").zero_point[0]]
     params = ctx.static("tinyaot_tflite_mean_params", c_ints(fields))
     ctx.use_kernel("tflite_mean_s8")
     return [f"tinyaot_tflite_mean_s8(&{params}, {ctx.ptr(node.inputs[0])}, {ctx.ptr(node.outputs[0])});"]
@@ -224,6 +259,52 @@ def _mean_emit(node: Node, ctx: EmitContext) -> list[str]:
 
 def _mean_macs(node: Node, inputs: Sequence[Tensor | None], outputs: Sequence[Tensor]) -> int:
     return inputs[0].size
+
+
+# ----------------------------------------------------------------------------- RESIZE_BILINEAR
+
+
+def _resize_geometry(node: Node, x: Tensor) -> tuple[list[int], list[int], bool]:
+    """(sizes [h, w], Q10 scales [h, w], half_pixel_centers), checked against the input."""
+    if len(x.shape) != 4:
+        raise fail(node, f"expects an NHWC rank-4 input, got {list(x.shape)}")
+    sizes = [int(v) for v in node.attrs.get("sizes", [])]
+    align, half = bool(node.attrs.get("align_corners", 0)), bool(node.attrs.get("half_pixel_centers", 0))
+    if len(sizes) != 2 or min(sizes) < 1 or (align and half):
+        raise fail(node, f"sizes {sizes}, align_corners {align} and half_pixel_centers {half} are invalid")
+    scales = [tq.resize_bilinear_scale(x.shape[1 + k], sizes[k], align) for k in range(2)]
+    try:
+        for k in range(2):
+            tq.resize_bilinear_axis(x.shape[1 + k], sizes[k], scales[k], half)
+    except ValueError as exc:
+        raise fail(node, str(exc))
+    return sizes, scales, half
+
+
+def _resize_infer(node: Node, inputs: Sequence[Tensor | None]) -> list[TensorType]:
+    x = check_int8(node, inputs[0], "the input")
+    sizes, _, _ = _resize_geometry(node, x)
+    return [((x.shape[0], sizes[0], sizes[1], x.shape[3]), DType.INT8)]
+
+
+def _resize_eval(node: Node, values: Sequence[np.ndarray | None]) -> list[np.ndarray]:
+    x = values[0]
+    sizes, _, half = _resize_geometry(node, Tensor("x", x.shape, DType.INT8))
+    y = tq.resize_bilinear(x, (sizes[0], sizes[1]), bool(node.attrs.get("align_corners", 0)), half)
+    return [y.astype(np.int8)]
+
+
+def _resize_emit(node: Node, ctx: EmitContext) -> list[str]:
+    x = ctx.tensor(node.inputs[0])
+    sizes, scales, half = _resize_geometry(node, x)
+    fields = [x.shape[0], x.shape[1], x.shape[2], x.shape[3], *sizes, *scales, int(half)]
+    params = ctx.static("tinyaot_tflite_resize_bilinear_params", c_ints(fields))
+    ctx.use_kernel("tflite_resize_bilinear_s8")
+    return [f"tinyaot_tflite_resize_bilinear_s8(&{params}, {ctx.ptr(node.inputs[0])}, {ctx.ptr(node.outputs[0])});"]
+
+
+def _resize_macs(node: Node, inputs: Sequence[Tensor | None], outputs: Sequence[Tensor]) -> int:
+    return 4 * outputs[0].size
 
 
 # ----------------------------------------------------------------------------- PRELU
@@ -314,9 +395,11 @@ OPS: dict[str, OpDef] = {
     "TFLiteAdd": _BINARY,
     "TFLiteSub": _BINARY,
     "TFLiteMul": _BINARY,
+    "TFLiteDiv": _BINARY,
     "TFLiteAveragePool": OpDef(_pool_infer, _pool_eval, _pool_emit, macs=_pool_macs),
     "TFLiteSoftmax": OpDef(_softmax_infer, _softmax_eval, _softmax_emit),
     "TFLiteMean": OpDef(_mean_infer, _mean_eval, _mean_emit, macs=_mean_macs),
+    "TFLiteResizeBilinear": OpDef(_resize_infer, _resize_eval, _resize_emit, macs=_resize_macs),
     "TFLitePRelu": OpDef(_prelu_infer, _prelu_eval, _prelu_emit),
     "TFLiteQuantize": OpDef(_border_infer, _border_eval, _border_emit),
     "TFLiteDequantize": OpDef(_border_infer, _border_eval, _border_emit),

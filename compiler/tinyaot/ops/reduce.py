@@ -211,6 +211,8 @@ def _arg_axis(node: Node, rank: int) -> int:
 def _arg_infer(node: Node, inputs: Sequence[Tensor | None]) -> list[TensorType]:
     x = inputs[0]
     _require_float(node, x)
+    if not x.shape:
+        raise fail(node, "the input is a scalar (rank 0); it needs an axis")
     axis = _arg_axis(node, len(x.shape))
     if x.shape[axis] == 0:
         raise fail(node, f"axis {axis} of shape {list(x.shape)} is empty")

@@ -41,6 +41,8 @@ def _squeeze_infer(node: Node, inputs: Sequence[Tensor | None]) -> list[TensorTy
     if axes is None:
         shape = tuple(d for d in x.shape if d != 1)
     else:
+        if axes and not x.shape:
+            raise fail(node, f"cannot squeeze axes {list(axes)} of a scalar")
         drop = {normalize_axis(node, int(a), len(x.shape)) for a in axes}
         if any(x.shape[a] != 1 for a in drop):
             raise fail(node, f"cannot squeeze axes {sorted(drop)} of shape {list(x.shape)}")
@@ -50,6 +52,8 @@ def _squeeze_infer(node: Node, inputs: Sequence[Tensor | None]) -> list[TensorTy
 
 def _unsqueeze_infer(node: Node, inputs: Sequence[Tensor | None]) -> list[TensorType]:
     x = inputs[0]
+    if node.attrs.get("axes") is None:
+        raise fail(node, "axes are required")
     rank = len(x.shape) + len(node.attrs["axes"])
     axes = sorted(normalize_axis(node, int(a), rank) for a in node.attrs["axes"])
     shape = list(x.shape)

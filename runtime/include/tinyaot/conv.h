@@ -54,4 +54,18 @@ static inline void tinyaot_window_taps(int32_t base, int32_t dilation, int32_t t
   *last = hi;
 }
 
+/* Output positions [*first, *last) of `outputs` whose every tap (position o * stride - pad +
+ * tap * dilation) lies in [0, size): the windows the register-blocked fast paths take
+ * without any clipping. */
+static inline void tinyaot_interior_outputs(int32_t pad, int32_t stride, int32_t dilation, int32_t taps,
+                                            int32_t size, int32_t outputs, int32_t *first, int32_t *last) {
+  const int32_t span = (taps - 1) * dilation + 1;
+  int32_t lo = pad > 0 ? (pad + stride - 1) / stride : 0;
+  int32_t hi = size + pad >= span ? (size + pad - span) / stride + 1 : 0;
+  if (hi > outputs) hi = outputs;
+  if (lo > hi) lo = hi;
+  *first = lo;
+  *last = hi;
+}
+
 #endif

@@ -48,6 +48,11 @@ static inline void tinyaot_qoutput_store(const tinyaot_qoutput *q, int32_t c, in
   }
 }
 
+/* tinyaot_qoutput_store out of line (kernels/qoutput_s8.c): the convolution and fully
+ * connected kernels (portable and optimized files) share this one copy of the generic
+ * requantization instead of inlining it into each of them. */
+void tinyaot_qoutput_store_at(const tinyaot_qoutput *q, int32_t c, int32_t acc, void *output, size_t index);
+
 /* Convolution with int8 weights, OHWI for conv2d and 1HWO for depthwise (see conv.h).
  * acc = bias + sum over the window of (x - input_zero_point) * (w - weight_zero_point), taps
  * in the padding contributing nothing (onnxruntime pads with the input zero point). When the
@@ -69,9 +74,37 @@ typedef struct {
   tinyaot_qoutput out;
 } tinyaot_qconv2d_params;
 
-void tinyaot_qconv2d_s8(const tinyaot_qconv2d_params *p, const int8_t *input, const int8_t *weights, void *output);
+/* `scratch`: TINYAOT_Q*_SCRATCH bytes of workspace, 16-byte aligned, planned by the compiler
+ * for the duration of the call (the same on every core). The optimized paths (simd.h) keep
+ * expanded activations and per-channel requantization constants there; the portable
+ * tinyaot_<k>_ref ignore it. */
+#define TINYAOT_QCONV2D_S8_SCRATCH(taps, out_c) (20 * (((taps) + 3) / 4) + 28 * (out_c))
+/* Depthwise: the larger of what the two optimized paths need for one block of channels (so
+ * independent of out_c). DSP (4 channels, tiles of t = min(out_w rounded up to even, 16)
+ * output pixels): kernel_h ring rows of 16-byte expanded columns, t pixels of accumulators,
+ * the block's weights. MVE (8 channels): the packed weights, a ring of kernel_h band rows of
+ * 8-byte columns with its row tags, one output row of accumulators (32 bytes per pixel). */
+#define TINYAOT_QDW_DSP_TILE_(out_w) ((out_w) < 16 ? (out_w) + ((out_w) & 1) : 16)
+#define TINYAOT_QDW_DSP_BYTES_(kernel_h, kernel_w, out_w, stride_w)                                           \
+  (16 * (kernel_h) * ((TINYAOT_QDW_DSP_TILE_(out_w) - 1) * (stride_w) + (kernel_w)) +                        \
+   16 * TINYAOT_QDW_DSP_TILE_(out_w) + 32 * (kernel_h) + 16)
+#define TINYAOT_QDW_MVE_BYTES_(kernel_h, kernel_w, out_w, stride_w)                                           \
+  ((8 * (kernel_h) * (kernel_w) + 8 * (kernel_h) * (((out_w) - 1) * (stride_w) + (kernel_w)) + 4 * (kernel_h) + \
+    15) / 16 * 16 +                                                                                            \
+   32 * (out_w))
+#define TINYAOT_QDEPTHWISE_CONV2D_S8_SCRATCH(kernel_h, kernel_w, out_w, stride_w, out_c)                    \
+  (TINYAOT_QDW_DSP_BYTES_(kernel_h, kernel_w, out_w, stride_w) >                                             \
+           TINYAOT_QDW_MVE_BYTES_(kernel_h, kernel_w, out_w, stride_w)                                       \
+       ? TINYAOT_QDW_DSP_BYTES_(kernel_h, kernel_w, out_w, stride_w)                                         \
+       : TINYAOT_QDW_MVE_BYTES_(kernel_h, kernel_w, out_w, stride_w))
+void tinyaot_qconv2d_s8(const tinyaot_qconv2d_params *p, const int8_t *input, const int8_t *weights, void *output,
+                        void *scratch);
+void tinyaot_qconv2d_s8_ref(const tinyaot_qconv2d_params *p, const int8_t *input, const int8_t *weights,
+                            void *output, void *scratch);
 void tinyaot_qdepthwise_conv2d_s8(const tinyaot_qconv2d_params *p, const int8_t *input, const int8_t *weights,
-                                  void *output);
+                                  void *output, void *scratch);
+void tinyaot_qdepthwise_conv2d_s8_ref(const tinyaot_qconv2d_params *p, const int8_t *input, const int8_t *weights,
+                                      void *output, void *scratch);
 
 /* rows x depth input times weights [out_c][depth]: Gemm, MatMul and 1x1 convolutions.
  * acc = folded_bias + sum(a * w) - w_zp * sum(a), folded as for convolutions. */
@@ -82,8 +115,11 @@ typedef struct {
   tinyaot_qoutput out;
 } tinyaot_qfully_connected_params;
 
+#define TINYAOT_QFULLY_CONNECTED_S8_SCRATCH(depth, out_c) (16 * (((depth) + 3) / 4) + 28 * (out_c))
 void tinyaot_qfully_connected_s8(const tinyaot_qfully_connected_params *p, const int8_t *input, const int8_t *weights,
-                                 void *output);
+                                 void *output, void *scratch);
+void tinyaot_qfully_connected_s8_ref(const tinyaot_qfully_connected_params *p, const int8_t *input,
+                                     const int8_t *weights, void *output, void *scratch);
 
 /* Broadcasting QLinearAdd (geometry op TINYAOT_BIN_ADD) and QLinearMul (TINYAOT_BIN_MUL).
  * add: y = round((da * a_multiplier + db * b_multiplier) * 2^-shift), the exact sum of the two
