@@ -3,9 +3,10 @@
  * one output channel per input channel and no weight zero points: the depthwise layers of
  * MobileNet and DS-CNN. Everything else runs the portable kernel.
  *
- * The work goes in blocks of 4 channels and, across the width, tiles of at most
- * TINYAOT_DW_TILE output pixels, so the scratch buffer holds only one block's rows of one
- * tile (a few hundred bytes to ~1.3 KiB, whatever the layer's channel count).
+ * The work goes in blocks of channels (4, or more when the scratch has room for them) and,
+ * across the width, tiles of at most TINYAOT_DW_TILE output pixels, so the scratch buffer
+ * holds only one block's rows of one tile (TINYAOT_QDEPTHWISE_CONV2D_S8_SCRATCH: at most a
+ * few KiB, independent of the layer's channel count).
  *
  * SMLAD needs two products of the same output in one word. Here they are two horizontally
  * adjacent taps of one channel: each input row the window needs is expanded once into a
@@ -62,14 +63,14 @@ static int32_t tinyaot_dw_bias_fits(const tinyaot_qconv2d_params *p) {
   return 1;
 }
 
-/* Doubled weights and biases of channels c0 .. c0+3, per channel pair (c, c+1): for each
- * kernel row the words (w0,w1)[c], (w0,w1)[c+1], (w2,0)[c], (w2,0)[c+1], then
+/* Doubled weights and biases of channels c0 .. c0+block-1, per channel pair (c, c+1): for
+ * each kernel row the words (w0,w1)[c], (w0,w1)[c+1], (w2,0)[c], (w2,0)[c+1], then
  * 2 folded_bias[c], 2 folded_bias[c+1]. */
 static void tinyaot_dw_prepare_weights(const tinyaot_qconv2d_params *p, const int8_t *weights, int32_t c0,
-                                       uint32_t *w) {
+                                       int32_t block, uint32_t *w) {
   const int32_t channels = p->out_c, kernel_h = p->kernel_h;
   int32_t kh, c;
-  for (c = c0; c < c0 + 4; c += 2, w += 4 * kernel_h + 2) {
+  for (c = c0; c < c0 + block; c += 2, w += 4 * kernel_h + 2) {
     for (kh = 0; kh < kernel_h; ++kh) {
       const int8_t *row = weights + (size_t)kh * 3 * channels + c;
       w[4 * kh] = (uint32_t)(uint16_t)(2 * row[0]) | ((uint32_t)(uint16_t)(2 * row[channels]) << 16);
@@ -109,31 +110,57 @@ TINYAOT_DSP_INLINE int32_t tinyaot_dw_requant(int32_t doubled, int32_t multiplie
   return tinyaot_ssat8(y >> e);
 }
 
-/* One ring row for input row ih, channels c0 .. c0+3, band columns col0 .. col0+positions:
- * per channel pair (c, c+1) a plane of `positions` pairs of words P[j][c], P[j][c+1]. */
-static void tinyaot_dw_expand_row(const tinyaot_qconv2d_params *p, const int8_t *in_n, int32_t ih, int32_t col0,
-                                  int32_t positions, int32_t c0, uint32_t *dst) {
+/* The words of one position: the previous column's sign-extended halves (pe, po: channels
+ * (0,2) and (1,3)) paired with the next column `cur`'s. */
+#define TINYAOT_DW_PUT(cur)                       \
+  do {                                            \
+    const uint32_t ce = tinyaot_sxtb16(cur);      \
+    const uint32_t co = tinyaot_sxtb16_odd(cur);  \
+    dst[0] = tinyaot_pack_bottoms(pe, ce);        \
+    dst[1] = tinyaot_pack_bottoms(po, co);        \
+    dst[plane] = tinyaot_pack_tops(pe, ce);       \
+    dst[plane + 1] = tinyaot_pack_tops(po, co);   \
+    pe = ce;                                      \
+    po = co;                                      \
+    dst += 2;                                     \
+  } while (0)
+
+/* One ring row for input row ih, channels c0 .. c0+block-1, band columns col0 ..
+ * col0+positions: per channel pair (c, c+1) a plane of `positions` pairs of words P[j][c],
+ * P[j][c+1]. */
+static TINYAOT_DSP_NOINLINE void tinyaot_dw_expand_row(const tinyaot_qconv2d_params *p, const int8_t *in_n, int32_t ih,
+                                                       int32_t col0, int32_t positions, int32_t c0, int32_t block,
+                                                       uint32_t *dst) {
   const int32_t channels = p->in_c, in_w = p->in_w, plane = 2 * positions;
   const uint32_t zp8 = ((uint32_t)p->input_zero_point & 0xffu) * 0x01010101u;
-  const int32_t row_in = ih >= 0 && ih < p->in_h;
-  const int8_t *x = in_n + ((size_t)(row_in ? ih : 0) * in_w) * channels + c0;
-  /* columns col0 + 1 + j inside the input for j in [j0, j1) */
-  const int32_t j0 = row_in ? (col0 + 1 < 0 ? -(col0 + 1) : 0) : positions;
-  const int32_t j1 = row_in ? (in_w - 1 - col0 < positions ? in_w - 1 - col0 : positions) : positions;
-  uint32_t cur = row_in && col0 >= 0 && col0 < in_w ? tinyaot_dsp_load32(x + (size_t)col0 * channels) : zp8;
-  uint32_t pe = tinyaot_sxtb16(cur), po = tinyaot_sxtb16_odd(cur);
-  int32_t j;
-  for (j = 0; j < positions; ++j, dst += 2) {
-    uint32_t ce, co;
-    cur = j >= j0 && j < j1 ? tinyaot_dsp_load32(x + (size_t)(col0 + j + 1) * channels) : zp8;
-    ce = tinyaot_sxtb16(cur);
-    co = tinyaot_sxtb16_odd(cur);
-    dst[0] = tinyaot_pack_bottoms(pe, ce);
-    dst[1] = tinyaot_pack_bottoms(po, co);
-    dst[plane] = tinyaot_pack_tops(pe, ce);
-    dst[plane + 1] = tinyaot_pack_tops(po, co);
-    pe = ce;
-    po = co;
+  const int8_t *row;
+  int32_t j0, j1, g;
+  if (ih < 0 || ih >= p->in_h) {
+    const uint32_t z = tinyaot_pack_bottoms(tinyaot_sxtb16(zp8), tinyaot_sxtb16(zp8));
+    const int32_t words = positions * block;
+    int32_t j;
+    for (j = 0; j < words; ++j) dst[j] = z;
+    return;
+  }
+  /* positions j in [j0, j1) pair with a next column col0 + j + 1 inside the input */
+  j0 = col0 + 1 < 0 ? -(col0 + 1) : 0;
+  j1 = in_w - 1 - col0 < positions ? in_w - 1 - col0 : positions;
+  if (j0 > positions) j0 = positions;
+  if (j1 < j0) j1 = j0;
+  row = in_n + (size_t)ih * in_w * channels + c0;
+  for (g = 0; g < block; g += 4, row += 4, dst += plane) { /* past the group's second plane */
+    const uint32_t first = col0 >= 0 && col0 < in_w ? tinyaot_dsp_load32(row + (size_t)col0 * channels) : zp8;
+    uint32_t pe = tinyaot_sxtb16(first), po = tinyaot_sxtb16_odd(first);
+    int32_t j = 0;
+    for (; j < j0; ++j) TINYAOT_DW_PUT(zp8);
+    if (j < j1) {
+      const int8_t *x = row + (size_t)(col0 + j + 1) * channels;
+      for (; j < j1; ++j, x += channels) {
+        const uint32_t cur = tinyaot_dsp_load32(x);
+        TINYAOT_DW_PUT(cur);
+      }
+    }
+    for (; j < positions; ++j) TINYAOT_DW_PUT(zp8);
   }
 }
 
@@ -174,15 +201,23 @@ static void tinyaot_dw_expand_row(const tinyaot_qconv2d_params *p, const int8_t 
   "smlad %[b0], %[t0], %[w0], %[b0]\n\t"                           \
   "smlad %[b1], %[t1], %[w1], %[b1]\n\t"
 
-static void tinyaot_dw_row3(const uint32_t *const *rows, int32_t positions, int32_t pixel_pairs, int32_t stride_w,
-                            const uint32_t *w, int32_t *acc) {
+/* The doubled accumulators of one output row of `count` pixels (>= 1), `pairs` channel
+ * pairs: acc[cp * acc_plane + 2 * ow + 0/1]. An odd count's last pixel is computed as a
+ * pair whose second half is never read: its taps are the ring's last position (stride 1)
+ * or two (stride 2), which the caller expands too. 13 instructions per kernel row for 2
+ * pixels x 2 channels; assembly because GCC 12 splits the LDRDs and spills. */
+static TINYAOT_DSP_NOINLINE void tinyaot_dw_row3(const uint32_t *const *rows, int32_t positions, int32_t count,
+                                                 int32_t stride_w, int32_t pairs, const uint32_t *w, int32_t *acc,
+                                                 int32_t acc_plane) {
+  const int32_t pixel_pairs = (count + 1) >> 1;
   int32_t cp;
-  for (cp = 0; cp < 2; ++cp, w += 14) {
+  for (cp = 0; cp < pairs; ++cp, w += 14) {
     const size_t plane = (size_t)cp * 2 * positions;
     const uint32_t *x0 = rows[0] + plane, *x1 = rows[1] + plane, *x2 = rows[2] + plane;
+    int32_t *out = acc + (size_t)cp * acc_plane;
 #if TINYAOT_DSP_C_LOOPS
     int32_t i;
-    for (i = 0; i < pixel_pairs; ++i, acc += 4) {
+    for (i = 0; i < pixel_pairs; ++i, out += 4) {
       const int32_t step = 4 * stride_w;
       int32_t a0 = (int32_t)w[12], a1 = (int32_t)w[13], b0 = a0, b1 = a1;
       if (stride_w == 1) {
@@ -194,10 +229,10 @@ static void tinyaot_dw_row3(const uint32_t *const *rows, int32_t positions, int3
         TINYAOT_DW_ROW_S2(x1 + i * step, w + 4);
         TINYAOT_DW_ROW_S2(x2 + i * step, w + 8);
       }
-      acc[0] = a0;
-      acc[1] = a1;
-      acc[2] = b0;
-      acc[3] = b1;
+      out[0] = a0;
+      out[1] = a1;
+      out[2] = b0;
+      out[3] = b1;
     }
 #else
     int32_t n = pixel_pairs, a0, a1, b0, b1;
@@ -235,7 +270,7 @@ static void tinyaot_dw_row3(const uint32_t *const *rows, int32_t positions, int3
           "subs %[n], %[n], #1\n\t"
           "bne 1b\n\t"
           : [a0] "=&r"(a0), [a1] "=&r"(a1), [b0] "=&r"(b0), [b1] "=&r"(b1), [t0] "=&r"(t0), [t1] "=&r"(t1),
-            [w0] "=&r"(w0), [w1] "=&r"(w1), [x0] "+r"(x0), [x1] "+r"(x1), [x2] "+r"(x2), [acc] "+r"(acc), [n] "+r"(n)
+            [w0] "=&r"(w0), [w1] "=&r"(w1), [x0] "+r"(x0), [x1] "+r"(x1), [x2] "+r"(x2), [acc] "+r"(out), [n] "+r"(n)
           : [w] "r"(w)
           : "cc", "memory");
     } else {
@@ -274,7 +309,7 @@ static void tinyaot_dw_row3(const uint32_t *const *rows, int32_t positions, int3
           "subs %[n], %[n], #1\n\t"
           "bne 1b\n\t"
           : [a0] "=&r"(a0), [a1] "=&r"(a1), [b0] "=&r"(b0), [b1] "=&r"(b1), [t0] "=&r"(t0), [t1] "=&r"(t1),
-            [w0] "=&r"(w0), [w1] "=&r"(w1), [x0] "+r"(x0), [x1] "+r"(x1), [x2] "+r"(x2), [acc] "+r"(acc), [n] "+r"(n)
+            [w0] "=&r"(w0), [w1] "=&r"(w1), [x0] "+r"(x0), [x1] "+r"(x1), [x2] "+r"(x2), [acc] "+r"(out), [n] "+r"(n)
           : [w] "r"(w)
           : "cc", "memory");
     }
@@ -284,10 +319,13 @@ static void tinyaot_dw_row3(const uint32_t *const *rows, int32_t positions, int3
 
 /* Requantizes the accumulators of channels c, c+1 of `count` pixels (a: acc[c/2]) into
  * dst[ow * channels + 0/1]. */
-TINYAOT_DSP_INLINE void tinyaot_dw_store_pair(const tinyaot_qconv2d_params *p, const int32_t *a, const int32_t *rq,
-                                              int8_t *dst, int32_t count, int32_t single, int32_t full_range) {
+TINYAOT_DSP_INLINE void tinyaot_dw_store_pair(const tinyaot_qconv2d_params *p, int32_t c, const int32_t *a, int8_t *dst,
+                                              int32_t count, int32_t single, int32_t full_range) {
   const int32_t channels = p->out_c, lo = p->out.act_min, hi = p->out.act_max;
-  const int32_t m0 = rq[0], add0 = rq[1], e0 = rq[2], m1 = rq[3], add1 = rq[4], e1 = rq[5];
+  const int32_t e0 = -p->out.shift[c], e1 = -p->out.shift[c + 1];
+  const int32_t m0 = p->out.multiplier[c], m1 = p->out.multiplier[c + 1];
+  const int32_t add0 = (1 << (e0 - 1)) + p->out.zero_point * (1 << e0);
+  const int32_t add1 = (1 << (e1 - 1)) + p->out.zero_point * (1 << e1);
   int32_t ow;
   for (ow = 0; ow < count; ++ow, a += 2, dst += channels) {
     int32_t y0 = tinyaot_dw_requant(a[0], m0, add0, e0, single);
@@ -301,26 +339,28 @@ TINYAOT_DSP_INLINE void tinyaot_dw_store_pair(const tinyaot_qconv2d_params *p, c
   }
 }
 
-/* Requantizes `count` pixels of channels c0 .. c0+3 from acc[c/2][ow][2] (planes of
- * 2 * pixels words) into NHWC `out` from `index` (pixel 0, channel c0). */
-static void tinyaot_dw_store_block(const tinyaot_qconv2d_params *p, const int32_t *acc, int32_t pixels, int32_t count,
-                                   const int32_t *rq, int32_t c0, int8_t *out, size_t index) {
+/* Requantizes `count` pixels of channels c0 .. c0+block-1 from acc[c/2][ow][2] (planes of
+ * 2 * pixels words) into NHWC `out` from `index` (pixel 0, channel c0). `fast`: every
+ * channel fits tinyaot_dw_requant (else tinyaot_qoutput_store_at). */
+static TINYAOT_DSP_NOINLINE void tinyaot_dw_store_block(const tinyaot_qconv2d_params *p, const int32_t *acc,
+                                                        int32_t pixels, int32_t count, int32_t fast, int32_t c0,
+                                                        int32_t block, int8_t *out, size_t index) {
   const int32_t channels = p->out_c, plane = 2 * pixels;
   const int32_t single = p->out.rounding == TINYAOT_ROUND_TFLITE_SINGLE;
   const int32_t full_range = p->out.act_min <= -128 && p->out.act_max >= 127;
   int32_t c, ow;
-  for (c = 0; c < 4; c += 2, acc += plane) {
+  for (c = 0; c < block; c += 2, acc += plane) {
     int8_t *dst = out + index + c;
-    if (rq == NULL) {
+    if (!fast) {
       for (ow = 0; ow < count; ++ow) {
         const size_t at = index + (size_t)ow * channels + (size_t)c;
         tinyaot_qoutput_store_at(&p->out, c0 + c, acc[2 * ow] >> 1, out, at);
         tinyaot_qoutput_store_at(&p->out, c0 + c + 1, acc[2 * ow + 1] >> 1, out, at + 1);
       }
     } else if (!single && full_range) { /* the common case, specialized */
-      tinyaot_dw_store_pair(p, acc, rq + 3 * c, dst, count, 0, 1);
+      tinyaot_dw_store_pair(p, c0 + c, acc, dst, count, 0, 1);
     } else {
-      tinyaot_dw_store_pair(p, acc, rq + 3 * c, dst, count, single, full_range);
+      tinyaot_dw_store_pair(p, c0 + c, acc, dst, count, single, full_range);
     }
   }
 }
@@ -330,37 +370,34 @@ void tinyaot_qdepthwise_conv2d_s8(const tinyaot_qconv2d_params *p, const int8_t 
   const int32_t channels = p->out_c, kernel_h = p->kernel_h, stride_w = p->stride_w;
   const int32_t tile = p->out_w < TINYAOT_DW_TILE ? p->out_w + (p->out_w & 1) : TINYAOT_DW_TILE;
   const int32_t max_positions = (tile - 1) * stride_w + 3;
-  /* Scratch (TINYAOT_QDEPTHWISE_CONV2D_S8_SCRATCH): kernel_h ring rows of max_positions
-   * positions x 4 channels, the accumulators of one tile row, the block's weights. */
+  /* Channels per block: as many 4-channel blocks as the scratch holds (the macro grants at
+   * least one; more when another path's need makes it larger), which spreads the per-row
+   * costs over more channels. */
+  const int32_t per_block4 = TINYAOT_QDW_DSP_BYTES_(kernel_h, p->kernel_w, p->out_w, stride_w);
+  const int32_t blocks4 = TINYAOT_QDEPTHWISE_CONV2D_S8_SCRATCH(kernel_h, p->kernel_w, p->out_h, p->out_w, p->stride_h,
+                                                               stride_w, channels) / per_block4;
+  const int32_t block_max = 4 * blocks4 < channels ? 4 * blocks4 : channels;
+  /* Scratch: kernel_h ring rows of max_positions positions x block_max channels, the
+   * accumulators of one tile row, the block's weights. */
   uint32_t *const ring = (uint32_t *)scratch;
-  int32_t *const acc = (int32_t *)(ring + (size_t)kernel_h * max_positions * 4);
-  uint32_t *const w = (uint32_t *)(acc + (size_t)tile * 4);
-  int32_t rq_block[12];
-  const int32_t *rq = rq_block;
+  int32_t *const acc = (int32_t *)(ring + (size_t)kernel_h * max_positions * block_max);
+  uint32_t *const w = (uint32_t *)(acc + (size_t)tile * block_max);
   int32_t slot_row[TINYAOT_DW_MAX_KERNEL_H];
   const uint32_t *rows[TINYAOT_DW_MAX_KERNEL_H];
-  int32_t c0, ow0, n, oh, kh, k;
+  int32_t c0, ow0, n, oh, kh, k, fast;
   if (kernel_h != 3 || p->kernel_w != 3 || p->dilation_w != 1 || (stride_w != 1 && stride_w != 2) ||
       p->in_c != channels || (channels & 3) != 0 || p->weight_zero_point != NULL || !tinyaot_dw_bias_fits(p)) {
     tinyaot_qdepthwise_conv2d_s8_ref(p, input, weights, output, scratch);
     return;
   }
-  if (!tinyaot_dw_requant_fits(&p->out, channels)) rq = NULL;
-  for (c0 = 0; c0 < channels; c0 += 4) {
-    tinyaot_dw_prepare_weights(p, weights, c0, w);
-    if (rq != NULL) {
-      for (k = 0; k < 4; ++k) {
-        const int32_t e = -p->out.shift[c0 + k];
-        rq_block[3 * k] = p->out.multiplier[c0 + k];
-        rq_block[3 * k + 1] = (1 << (e - 1)) + p->out.zero_point * (1 << e);
-        rq_block[3 * k + 2] = e;
-      }
-    }
+  fast = tinyaot_dw_requant_fits(&p->out, channels);
+  for (c0 = 0; c0 < channels; c0 += block_max) {
+    const int32_t block = channels - c0 < block_max ? channels - c0 : block_max;
+    tinyaot_dw_prepare_weights(p, weights, c0, block, w);
     for (ow0 = 0; ow0 < p->out_w; ow0 += tile) {
       const int32_t count = p->out_w - ow0 < tile ? p->out_w - ow0 : tile;
-      const int32_t pixel_pairs = (count + 1) >> 1;
       /* an odd count computes one more pixel, never stored: its taps are in the ring too */
-      const int32_t positions = (2 * pixel_pairs - 1) * stride_w + 3;
+      const int32_t positions = (count + (count & 1) - 1) * stride_w + 3;
       const int32_t col0 = ow0 * stride_w - p->pad_left;
       for (n = 0; n < p->batch; ++n) {
         const int8_t *in_n = input + (size_t)n * p->in_h * p->in_w * channels;
@@ -372,15 +409,15 @@ void tinyaot_qdepthwise_conv2d_s8(const tinyaot_qconv2d_params *p, const int8_t 
           for (kh = 0; kh < kernel_h; ++kh) {
             const int32_t ih = ih0 + kh * p->dilation_h;
             const int32_t slot = p->dilation_h == 1 ? (ih + p->pad_top) % kernel_h : kh;
-            uint32_t *dst = ring + (size_t)slot * max_positions * 4;
+            uint32_t *dst = ring + (size_t)slot * max_positions * block_max;
             if (slot_row[slot] != ih) {
-              tinyaot_dw_expand_row(p, in_n, ih, col0, positions, c0, dst);
+              tinyaot_dw_expand_row(p, in_n, ih, col0, positions, c0, block, dst);
               slot_row[slot] = ih;
             }
             rows[kh] = dst;
           }
-          tinyaot_dw_row3(rows, positions, pixel_pairs, stride_w, w, acc);
-          tinyaot_dw_store_block(p, acc, 2 * pixel_pairs, count, rq, c0, (int8_t *)output,
+          tinyaot_dw_row3(rows, positions, count, stride_w, block / 2, w, acc, 2 * tile);
+          tinyaot_dw_store_block(p, acc, tile, count, fast, c0, block, (int8_t *)output,
                                  (((size_t)n * p->out_h + (size_t)oh) * p->out_w + (size_t)ow0) * channels +
                                      (size_t)c0);
         }

@@ -227,8 +227,8 @@ void tinyaot_qdepthwise_conv2d_s8(const tinyaot_qconv2d_params *p, const int8_t 
   const tinyaot_qoutput q = p->out; /* a copy: the output stores cannot alias it */
   const int32_t batch = p->batch, out_h = p->out_h, out_w = p->out_w, kernel_h = p->kernel_h;
   const int32_t taps = kernel_h * p->kernel_w;
-  const size_t scratch_bytes = (size_t)TINYAOT_QDEPTHWISE_CONV2D_S8_SCRATCH(kernel_h, p->kernel_w, out_w, p->stride_w,
-                                                                            channels);
+  const size_t scratch_bytes = (size_t)TINYAOT_QDEPTHWISE_CONV2D_S8_SCRATCH(kernel_h, p->kernel_w, out_h, out_w,
+                                                                            p->stride_h, p->stride_w, channels);
   dw_geometry g;
   int8_t *w_packed = (int8_t *)scratch, *band;
   int32_t *tags, *acc;

@@ -7,7 +7,7 @@
 #define CASES 500
 #define MAX_W 9
 
-static uint32_t scratch[(TINYAOT_QDEPTHWISE_CONV2D_S8_SCRATCH(4, 4, MAX_W, 3, QTEST_MAX_C) + 3) / 4];
+static uint32_t scratch[(TINYAOT_QDEPTHWISE_CONV2D_S8_SCRATCH(4, 4, MAX_W, MAX_W, 3, 3, QTEST_MAX_C) + 3) / 4];
 
 int main(void) {
   int32_t t;

@@ -167,14 +167,16 @@ def fully_connected_scratch(depth: int, out_c: int) -> int:
     return 16 * ((depth + 3) // 4) + 28 * out_c
 
 
-def depthwise_scratch(kh: int, kw: int, ow: int, sw: int) -> int:
-    """TINYAOT_QDEPTHWISE_CONV2D_S8_SCRATCH (runtime/include/tinyaot/quantized.h): the larger
-    of the DSP path's (4-channel block, width tiles of <= 16 pixels) and the MVE path's
-    (8-channel block, ring of kernel_h rows, one output row of sums) needs."""
+def depthwise_scratch(kh: int, kw: int, oh: int, ow: int, sh: int, sw: int) -> int:
+    """TINYAOT_QDEPTHWISE_CONV2D_S8_SCRATCH (runtime/include/tinyaot/quantized.h): the most
+    any optimized path needs for one channel block: DSP (4 channels, width tiles of <= 16
+    pixels), MVE ring (8 channels, kernel_h rows, one output row of sums), or 2 KiB when
+    MVE's whole padded plane and one output row of sums fit in it."""
     tile = ow + (ow & 1) if ow < 16 else 16
     dsp = 16 * kh * ((tile - 1) * sw + kw) + 16 * tile + 32 * kh + 16
-    mve = (8 * kh * kw + 8 * kh * ((ow - 1) * sw + kw) + 4 * kh + 15) // 16 * 16 + 32 * ow
-    return max(dsp, mve)
+    ring = (8 * kh * kw + 8 * kh * ((ow - 1) * sw + kw) + 4 * kh + 15) // 16 * 16 + 32 * ow
+    plane = (8 * ((oh - 1) * sh + kh) * ((ow - 1) * sw + kw) + 8 * kh * kw + 15) // 16 * 16 + 32 * ow
+    return max(dsp, ring, 2048 if plane <= 2048 else 0)
 
 
 def _scratch(node: Node, inputs: Sequence[Tensor | None]) -> int:
@@ -185,8 +187,8 @@ def _scratch(node: Node, inputs: Sequence[Tensor | None]) -> int:
     if _pointwise(info, depthwise):
         return fully_connected_scratch(info.c_in, info.c_out)
     if depthwise:
-        (kh, kw), (_, sw), (_, ow) = as_2d(info.geom.kernel, 1), as_2d(info.geom.strides, 1), as_2d(info.geom.out, 1)
-        return depthwise_scratch(kh, kw, ow, sw)
+        (kh, kw), (sh, sw), (oh, ow) = as_2d(info.geom.kernel, 1), as_2d(info.geom.strides, 1), as_2d(info.geom.out, 1)
+        return depthwise_scratch(kh, kw, oh, ow, sh, sw)
     cg_taps = taps * (info.c_in // info.group)
     return 20 * ((cg_taps + 3) // 4) + 28 * info.c_out
 

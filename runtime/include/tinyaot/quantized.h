@@ -79,24 +79,31 @@ typedef struct {
  * expanded activations and per-channel requantization constants there; the portable
  * tinyaot_<k>_ref ignore it. */
 #define TINYAOT_QCONV2D_S8_SCRATCH(taps, out_c) (20 * (((taps) + 3) / 4) + 28 * (out_c))
-/* Depthwise: the larger of what the two optimized paths need for one block of channels (so
- * independent of out_c). DSP (4 channels, tiles of t = min(out_w rounded up to even, 16)
- * output pixels): kernel_h ring rows of 16-byte expanded columns, t pixels of accumulators,
- * the block's weights. MVE (8 channels): the packed weights, a ring of kernel_h band rows of
- * 8-byte columns with its row tags, one output row of accumulators (32 bytes per pixel). */
+/* Depthwise: the most any optimized path needs for one block of channels (independent of
+ * out_c). DSP (4 channels, tiles of t = min(out_w rounded up to even, 16) output pixels):
+ * kernel_h ring rows of 16-byte expanded columns, t pixels of accumulators, the block's
+ * weights. MVE (8 channels): the packed weights, a ring of kernel_h band rows of 8-byte
+ * columns with its row tags, one output row of accumulators (32 bytes per pixel); when the
+ * whole padded plane (dilation 1) and one row of accumulators fit in 2 KiB, 2 KiB, so that
+ * Helium copies the plane once per block and requantizes several rows per run. */
 #define TINYAOT_QDW_DSP_TILE_(out_w) ((out_w) < 16 ? (out_w) + ((out_w) & 1) : 16)
 #define TINYAOT_QDW_DSP_BYTES_(kernel_h, kernel_w, out_w, stride_w)                                           \
   (16 * (kernel_h) * ((TINYAOT_QDW_DSP_TILE_(out_w) - 1) * (stride_w) + (kernel_w)) +                        \
    16 * TINYAOT_QDW_DSP_TILE_(out_w) + 32 * (kernel_h) + 16)
-#define TINYAOT_QDW_MVE_BYTES_(kernel_h, kernel_w, out_w, stride_w)                                           \
+#define TINYAOT_QDW_MVE_RING_(kernel_h, kernel_w, out_w, stride_w)                                            \
   ((8 * (kernel_h) * (kernel_w) + 8 * (kernel_h) * (((out_w) - 1) * (stride_w) + (kernel_w)) + 4 * (kernel_h) + \
     15) / 16 * 16 +                                                                                            \
    32 * (out_w))
-#define TINYAOT_QDEPTHWISE_CONV2D_S8_SCRATCH(kernel_h, kernel_w, out_w, stride_w, out_c)                    \
-  (TINYAOT_QDW_DSP_BYTES_(kernel_h, kernel_w, out_w, stride_w) >                                             \
-           TINYAOT_QDW_MVE_BYTES_(kernel_h, kernel_w, out_w, stride_w)                                       \
-       ? TINYAOT_QDW_DSP_BYTES_(kernel_h, kernel_w, out_w, stride_w)                                         \
-       : TINYAOT_QDW_MVE_BYTES_(kernel_h, kernel_w, out_w, stride_w))
+#define TINYAOT_QDW_MVE_PLANE_(kernel_h, kernel_w, out_h, out_w, stride_h, stride_w)                          \
+  ((8 * (((out_h) - 1) * (stride_h) + (kernel_h)) * (((out_w) - 1) * (stride_w) + (kernel_w)) +              \
+    8 * (kernel_h) * (kernel_w) + 15) / 16 * 16 +                                                              \
+   32 * (out_w))
+#define TINYAOT_QDW_MAX_(a, b) ((a) > (b) ? (a) : (b))
+#define TINYAOT_QDEPTHWISE_CONV2D_S8_SCRATCH(kernel_h, kernel_w, out_h, out_w, stride_h, stride_w, out_c)       \
+  TINYAOT_QDW_MAX_(                                                                                           \
+      TINYAOT_QDW_MAX_(TINYAOT_QDW_DSP_BYTES_(kernel_h, kernel_w, out_w, stride_w),                            \
+                       TINYAOT_QDW_MVE_RING_(kernel_h, kernel_w, out_w, stride_w)),                            \
+      (TINYAOT_QDW_MVE_PLANE_(kernel_h, kernel_w, out_h, out_w, stride_h, stride_w) <= 2048 ? 2048 : 0))
 void tinyaot_qconv2d_s8(const tinyaot_qconv2d_params *p, const int8_t *input, const int8_t *weights, void *output,
                         void *scratch);
 void tinyaot_qconv2d_s8_ref(const tinyaot_qconv2d_params *p, const int8_t *input, const int8_t *weights,
