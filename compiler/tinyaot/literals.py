@@ -7,7 +7,7 @@ per character it may need, 0 where it has none); dropping the zeros of the flatt
 leaves the text. The text is byte-identical to joining `c_float` (floats) or `str(int(v))`
 (integers) over the values, so existing generated files do not change:
 
-- an integer-valued float below 2**24 in magnitude is `<int>.0f` (-0.0 gives `0.0f`),
+- an integer-valued float below 2**24 in magnitude is `<int>.0f` (-0.0 is `-0.0f`),
 - any other finite float is Python's `float.hex()` of its exact double value, trailing
   zeros of the fraction dropped: `[-]0x1[.hhhhhh]p(+|-)<exp>f` (float32 subnormals are
   normal doubles, so they also start with `0x1`),
@@ -91,8 +91,7 @@ def _float_text(values: np.ndarray, per_line: int) -> str:
 
     rows = np.zeros((n, _F_WIDTH), dtype=np.uint8)
     _frame(rows, per_line)
-    # int(v) of -0.0 is 0: only a nonzero negative integer gets its sign, as in c_float.
-    negative = ((bits >> 31) == 1) & ~special & ~(integral & (values == 0))
+    negative = ((bits >> 31) == 1) & ~special
     rows[:, _F_SIGN] = np.where(negative, ord("-"), 0)
     rows[special, _F_SIGN] = _SPECIAL
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from opcheck import check_model
+from opcheck import check_model, run_onnxruntime, run_tinyaot, single_node_model
 from random_graphs import random_dag
 from random_models import missing_ops, random_convnet
 from tinyaot.frontends.onnx import import_model
@@ -256,3 +256,17 @@ def test_random_dag_matches_onnxruntime(seed):
     if missing:
         pytest.skip(f"ops not yet in tinyaot.ops.OPS: {', '.join(missing)}")
     check_model(model, inputs, f"random_dag({1000 + seed})")
+
+
+def test_negative_zero_weights_keep_their_sign():
+    """x / [0, -0, 0, -0]: the sign of a zero weight decides +inf or -inf, so the literal
+    must be -0.0f (it used to be written 0.0f)."""
+    x = np.array([[1.0, 2.0, -3.0, 4.0]], np.float32)
+    divisor = np.array([0.0, -0.0, 0.0, -0.0], np.float32)
+    model = single_node_model("Div", {"x": x}, initializers={"d": divisor})
+    expected = run_onnxruntime(model, {"x": x})["y0"]
+    actual = run_tinyaot(model, {"x": x})["y0"]
+    np.testing.assert_array_equal(actual, expected)
+    assert list(np.signbit(actual[0])) == [False, True, True, True]
+    code = compile_graph(import_model(model, "negzero", {}), CompileOptions()).code.source
+    assert "-0.0f" in code

@@ -113,6 +113,8 @@ def c_float(value: float) -> str:
         return "TINYAOT_NAN"
     if math.isinf(v):
         return "TINYAOT_INF" if v > 0 else "(-TINYAOT_INF)"
+    if v == 0.0:
+        return "-0.0f" if math.copysign(1.0, v) < 0 else "0.0f"  # the sign of zero matters (1/x, min)
     if v == int(v) and abs(v) < 2**24:
         return f"{int(v)}.0f"
     mantissa, exponent = v.hex().split("p")
