@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 
 from tinyaot.errors import TinyaotError
 from tinyaot.pipeline import CompiledModel, CompileOptions, compile_model, write_c
@@ -191,6 +192,12 @@ def check_cli(data: bytes, suffix: str, command: str, workdir: Path, cases) -> N
 
 
 # ----------------------------------------------------------------------------- bytes
+
+
+def byte_edits(max_size: int = 6):
+    """A strategy of 1..max_size (kind, position, value) edits for `mutate`."""
+    return st.lists(st.tuples(st.integers(0, 4), st.integers(0, 2**31), st.integers(0, 255)), min_size=1,
+                    max_size=max_size)
 
 
 def mutate(data: bytes, edits: list[tuple[int, int, int]]) -> bytes:

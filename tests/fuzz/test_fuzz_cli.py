@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fuzzlib import REPO, SEED_MODELS, check_cli, fuzz_settings, inputs_npz, mutate
+from fuzzlib import REPO, SEED_MODELS, byte_edits, check_cli, fuzz_settings, inputs_npz, mutate
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from onnx_gen import onnx_models
 from tflite_gen import tflite_models
 
 commands = st.sampled_from(["compile", "info", "run"])
-edits = st.lists(st.tuples(st.integers(0, 4), st.integers(0, 2**31), st.integers(0, 255)), min_size=1, max_size=4)
+edits = byte_edits(4)
 
 
 def test_cli_onnx(tmp_path, cases):

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from fuzzlib import REPO, SEED_MODELS, Checker, fuzz_settings, mutate
+from fuzzlib import REPO, SEED_MODELS, Checker, byte_edits, fuzz_settings, mutate
 from hypothesis import given
-from hypothesis import strategies as st
 from onnx_gen import onnx_models, real_model_edits
 
-edits = st.lists(st.tuples(st.integers(0, 4), st.integers(0, 2**31), st.integers(0, 255)), min_size=1, max_size=6)
+edits = byte_edits()
 
 
 def test_random_graphs(tmp_path, cases):
