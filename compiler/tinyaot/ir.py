@@ -19,6 +19,9 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
+# Kernels index with int32_t: every tensor's element count must fit.
+MAX_ELEMENTS = 2**31 - 1
+
 
 class DType(Enum):
     FLOAT32 = "float32"

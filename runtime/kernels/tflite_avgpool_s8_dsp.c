@@ -38,14 +38,22 @@ typedef struct {
   int32_t count;
 } tflite_pool_out;
 
-static inline void tflite_pool_store(int8_t *y, int32_t sum, const tflite_pool_out *o) {
+static void tflite_pool_store(int8_t *y, int32_t sum, const tflite_pool_out *o) {
   *y = (int8_t)tinyaot_clamp_s32(tinyaot_tflite_average(sum, o->count), o->lo, o->hi);
 }
 
-/* The two int16 sums of a packed word: low lane to y[0], high lane to y[step]. */
-static inline void tflite_pool_store_pair(int8_t *y, int32_t step, uint32_t acc, const tflite_pool_out *o) {
-  tflite_pool_store(y, (int16_t)(acc & 0xffffu), o);
-  tflite_pool_store(y + step, (int16_t)(acc >> 16), o);
+/* The int16 sums of `words` packed words (1, 2 or 4) of a block starting at channel y[0]:
+ * word i holds channels (i / 2) * 4 + i % 2 (low lane) and that + 2 (high lane), the SXTAB16
+ * order. One out-of-line copy: the division per output would otherwise be inlined 16 times
+ * for a layer that runs once per inference. */
+static TINYAOT_DSP_NOINLINE void tflite_pool_store_block(int8_t *y, const uint32_t *acc, int32_t words,
+                                                         const tflite_pool_out *o) {
+  int32_t i;
+  for (i = 0; i < words; ++i) {
+    int8_t *lane = y + (i >> 1) * 4 + (i & 1);
+    tflite_pool_store(lane, (int16_t)(acc[i] & 0xffffu), o);
+    tflite_pool_store(lane + 2, (int16_t)(acc[i] >> 16), o);
+  }
 }
 
 void tinyaot_tflite_avgpool_s8(const tinyaot_tflite_avgpool_params *p, const int8_t *input, int8_t *output) {
@@ -72,36 +80,32 @@ void tinyaot_tflite_avgpool_s8(const tinyaot_tflite_avgpool_params *p, const int
         o.hi = p->act_max;
         o.count = (ye - ys) * (xe - xs);
         for (c = 0; c + 8 <= channels; c += 8) {
-          uint32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+          uint32_t s[4] = {0, 0, 0, 0};
           const int8_t *row = window + c;
           for (y = ys; y < ye; ++y, row += row_stride) {
             const int8_t *tap = row;
             for (x = xs; x < xe; ++x, tap += channels) {
               const uint32_t w0 = tinyaot_dsp_load32(tap), w1 = tinyaot_dsp_load32(tap + 4);
-              s0 = tflite_sxtab16(s0, w0);
-              s1 = tflite_sxtab16_odd(s1, w0);
-              s2 = tflite_sxtab16(s2, w1);
-              s3 = tflite_sxtab16_odd(s3, w1);
+              s[0] = tflite_sxtab16(s[0], w0);
+              s[1] = tflite_sxtab16_odd(s[1], w0);
+              s[2] = tflite_sxtab16(s[2], w1);
+              s[3] = tflite_sxtab16_odd(s[3], w1);
             }
           }
-          tflite_pool_store_pair(output + c, 2, s0, &o);
-          tflite_pool_store_pair(output + c + 1, 2, s1, &o);
-          tflite_pool_store_pair(output + c + 4, 2, s2, &o);
-          tflite_pool_store_pair(output + c + 5, 2, s3, &o);
+          tflite_pool_store_block(output + c, s, 4, &o);
         }
         if (c + 4 <= channels) {
-          uint32_t s0 = 0, s1 = 0;
+          uint32_t s[2] = {0, 0};
           const int8_t *row = window + c;
           for (y = ys; y < ye; ++y, row += row_stride) {
             const int8_t *tap = row;
             for (x = xs; x < xe; ++x, tap += channels) {
               const uint32_t w0 = tinyaot_dsp_load32(tap);
-              s0 = tflite_sxtab16(s0, w0);
-              s1 = tflite_sxtab16_odd(s1, w0);
+              s[0] = tflite_sxtab16(s[0], w0);
+              s[1] = tflite_sxtab16_odd(s[1], w0);
             }
           }
-          tflite_pool_store_pair(output + c, 2, s0, &o);
-          tflite_pool_store_pair(output + c + 1, 2, s1, &o);
+          tflite_pool_store_block(output + c, s, 2, &o);
           c += 4;
         }
         for (; c < channels; ++c) {

@@ -321,3 +321,33 @@ def test_a_model_too_big_for_the_board_fails_in_seconds(big_model, tmp_path):
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()  # checked before any C is written
     assert elapsed < MISFIT_LIMIT_S
+
+
+def _constant_graph_model(path: Path, node: onnx.NodeProto, constants: dict[str, np.ndarray]) -> None:
+    """A model whose only constant subgraph is `node` (output 'c', unused); x + x is its real work."""
+    graph = helper.make_graph(
+        [node, helper.make_node("Add", ["x", "x"], ["y"], name="add")], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])],
+        initializer=[numpy_helper.from_array(v, k) for k, v in constants.items()])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+
+
+@pytest.mark.parametrize("op", ["ConstantOfShape", "Expand", "Range"])
+def test_a_huge_folded_constant_is_refused_before_it_is_allocated(op, tmp_path):
+    # 3.2e9 / 3.6e9 / 2^40 elements: numpy would try to allocate 12 GiB to 8 TiB.
+    if op == "ConstantOfShape":
+        node = helper.make_node(op, ["s"], ["c"], name="big", value=helper.make_tensor("v", TensorProto.FLOAT, [1], [1]))
+        constants = {"s": np.array([40000, 40000, 2], np.int64)}
+    elif op == "Expand":
+        node = helper.make_node(op, ["one", "s"], ["c"], name="big")
+        constants = {"one": np.ones([1], np.float32), "s": np.array([60000, 60000], np.int64)}
+    else:
+        node = helper.make_node(op, ["start", "limit", "delta"], ["c"], name="big")
+        constants = {"start": np.array(0, np.int64), "limit": np.array(2**40, np.int64), "delta": np.array(1, np.int64)}
+    _constant_graph_model(tmp_path / "m.onnx", node, constants)
+    result, elapsed, peak_kib = _cli("compile", str(tmp_path / "m.onnx"), "-o", str(tmp_path / "out"))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"node 'big' ({op})" in lines[0] and "at most 2^31 - 1" in lines[0], result.stderr
+    assert peak_kib < 512 * 1024

@@ -17,17 +17,13 @@ import numpy as np
 from tinyaot.errors import TinyaotError
 from tinyaot.frontends.onnx_params import normalize_node
 from tinyaot.frontends.onnx_quant import QuantImporter, is_quant_op
-from tinyaot.ir import DType, Graph, Node, Tensor, const_tensor
+from tinyaot.ir import MAX_ELEMENTS, DType, Graph, Node, Tensor, const_tensor
 from tinyaot.ops import OPS
 from tinyaot.ops.base import OpDef
 
 SUPPORTED_OPSETS = range(7, 23)
 # ONNX ops that only ever compute constants (shapes); evaluated here, never emitted.
 _SHAPE_OPS = {"Shape", "Size"}
-
-
-# Kernels index with int32_t: every tensor's element count must fit.
-MAX_ELEMENTS = 2**31 - 1
 
 
 def check_element_count(what: str, shape: Sequence[int]) -> None:
@@ -192,6 +188,7 @@ def _add_node(node: Node, opdef: OpDef, tensors: dict[str, Tensor], nodes: list[
     ins = [tensors[i] if i else None for i in node.inputs]
     present = [t for t in ins if t is not None]
     if present and all(t.is_const for t in present):
+        _check_folded_size(node, opdef, ins)
         try:
             values = opdef.evaluate(node, [t.data if t is not None else None for t in ins])
         except TinyaotError:
@@ -215,6 +212,19 @@ def _add_node(node: Node, opdef: OpDef, tensors: dict[str, Tensor], nodes: list[
             check_element_count(f"node '{node.name}' ({node.op}): output '{out}'", shape)
             tensors[out] = Tensor(out, tuple(int(d) for d in shape), dtype)
     nodes.append(node)
+
+
+def _check_folded_size(node: Node, opdef: OpDef, ins: list[Tensor | None]) -> None:
+    """Refuse an absurd folded constant before numpy allocates it (a ConstantOfShape or Expand
+    to billions of elements would take gigabytes first). Where the op's shape inference cannot
+    judge constant inputs, evaluation itself reports the problem."""
+    try:
+        types = opdef.infer(node, ins)
+    except Exception:
+        return
+    for out, (shape, _) in zip(node.outputs, types):
+        if out:
+            check_element_count(f"node '{node.name}' ({node.op}): output '{out}'", shape)
 
 
 def _const(name: str, value: np.ndarray) -> Tensor:

@@ -15,7 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
-from tinyaot.ir import Node, Tensor
+from tinyaot.ir import MAX_ELEMENTS, Node, Tensor
 from tinyaot.ops.base import (
     EmitContext,
     OpDef,
@@ -595,10 +595,18 @@ def _needs_constants(node: Node, inputs: Sequence[Tensor | None]) -> list[Tensor
     raise fail(node, "its inputs must be constants (tinyaot compiles static graphs only)")
 
 
+def _check_count(node: Node, count: int) -> None:
+    """These ops have no shape inference of their own (their inputs are constants), so the
+    frontend's element-count check cannot run before numpy would allocate the result."""
+    if count > MAX_ELEMENTS:
+        raise fail(node, f"the result holds {count} elements (at most 2^31 - 1)")
+
+
 def _constant_of_shape_eval(node: Node, values: Sequence[np.ndarray | None]) -> list[np.ndarray]:
     shape = [int(d) for d in np.asarray(values[0]).reshape(-1)]
     if any(d < 0 for d in shape):
         raise fail(node, f"negative dimension in shape {shape}")
+    _check_count(node, math.prod(shape))
     value = node.attrs.get("value")
     if value is None:
         value = np.zeros(1, np.float32)
@@ -617,6 +625,7 @@ def _range_eval(node: Node, values: Sequence[np.ndarray | None]) -> list[np.ndar
         count = max(0, -(-(int(limit) - int(start)) // int(delta)))
     else:
         count = max(0, math.ceil(float(limit - start) / float(delta)))
+    _check_count(node, count)
     # Repeated addition in the element type, as onnxruntime computes it.
     steps = np.full(count, delta, dtype=dtype)
     if count:
