@@ -30,6 +30,9 @@ def _add_model_args(parser: argparse.ArgumentParser) -> None:
         help="static shape for an input with dynamic dimensions (repeatable)",
     )
     parser.add_argument("--name", help="C symbol prefix (default: model file name)")
+    parser.add_argument("--no-strips", action="store_true",
+                        help="run every layer whole: no strip fusion of a 1x1 and a depthwise convolution "
+                             "(a few instructions less, more RAM)")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -101,7 +104,7 @@ def _options(args: argparse.Namespace):
     from tinyaot.frontends.onnx import parse_input_shapes
     from tinyaot.pipeline import CompileOptions
 
-    return CompileOptions(name=args.name, input_shapes=parse_input_shapes(args.input_shape))
+    return CompileOptions(name=args.name, input_shapes=parse_input_shapes(args.input_shape), strips=not args.no_strips)
 
 
 def _compile(args: argparse.Namespace):
@@ -116,7 +119,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
     options = _options(args)
     source = load_model(args.model, options)
-    planned = plan_graph(source)
+    planned = plan_graph(source, options.strips)
     if args.target != "host":
         from tinyaot.targets import check_plan_fit
 

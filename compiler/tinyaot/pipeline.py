@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tinyaot.codegen import GeneratedC, generate
 from tinyaot.errors import TinyaotError
 from tinyaot.ir import Graph
 from tinyaot.passes import optimize
+from tinyaot.passes.strips import STRIP_SHARES, fuse_strips
 from tinyaot.planner import MemoryPlan, plan_memory, schedule_for_memory
 
 
@@ -17,6 +18,7 @@ from tinyaot.planner import MemoryPlan, plan_memory, schedule_for_memory
 class CompileOptions:
     name: str | None = None  # C symbol prefix; default: the model file's stem
     input_shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    strips: bool = True  # strip fusion where it shrinks the workspace (see plan_graph)
 
 
 @dataclass(frozen=True)
@@ -40,15 +42,32 @@ def load_model(path: str | os.PathLike, options: CompileOptions) -> Graph:
     raise TinyaotError(f"{path}: unknown model format '{suffix}' (expected .onnx or .tflite)")
 
 
-def plan_graph(graph: Graph) -> tuple[Graph, MemoryPlan]:
-    """Passes, schedule and memory plan: all a fit check reads, before codegen formats weights."""
-    optimized = schedule_for_memory(optimize(graph))
-    return optimized, plan_memory(optimized)
+def plan_graph(graph: Graph, strips: bool = True) -> tuple[Graph, MemoryPlan]:
+    """Passes, schedule and memory plan: all a fit check reads, before codegen formats weights.
+    Strip fusion is a memory decision: kept when it makes the workspace smaller (it costs a few
+    instructions per strip), with the largest strips that keep the smallest workspace. The
+    plan's naive peak stays that of one kernel per layer, the baseline the workspace is
+    measured against."""
+    layered = optimize(graph)
+    chosen = schedule_for_memory(layered)
+    plan = plan_memory(chosen)
+    naive, fused_chosen = plan.naive_peak, False
+    for share in STRIP_SHARES if strips else ():
+        fused = fuse_strips(layered, share)
+        if fused is layered:
+            break
+        fused = schedule_for_memory(fused)
+        fused_plan = plan_memory(fused)
+        # Larger strips come later and win ties with smaller ones; the unfused graph wins ties.
+        if fused_plan.workspace_size < plan.workspace_size or (fused_chosen and
+                                                               fused_plan.workspace_size == plan.workspace_size):
+            chosen, plan, fused_chosen = fused, replace(fused_plan, naive_peak=naive), True
+    return chosen, plan
 
 
 def compile_graph(graph: Graph, options: CompileOptions,
                   planned: tuple[Graph, MemoryPlan] | None = None) -> CompiledModel:
-    optimized, plan = planned or plan_graph(graph)
+    optimized, plan = planned or plan_graph(graph, options.strips)
     code = generate(optimized, plan, options.name)
     return CompiledModel(graph, optimized, plan, code)
 

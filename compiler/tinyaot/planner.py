@@ -10,6 +10,14 @@ output's shape and dtype, and is a workspace buffer (not a model input/output, s
 constant). The output then shares the input's root like a view does (`MemoryPlan.inplace`),
 and codegen hands the kernel the same pointer for both.
 
+Overlap: an op whose OpDef.overlap gives an `Overlap` for the node may write its output
+below-and-over its input 0 when that input's storage dies at the node (same conditions as in
+place, any shapes): out_offset = in_offset - shift, shift >= gap and a multiple of the step
+(the kernel writes ascending and never clobbers an input byte it still reads; see
+ops/base.py). Such pairs chain (a depthwise/pointwise stack) into one group with fixed
+relative offsets, placed as a unit; `check_plan` verifies every shared byte against the
+hooks. Plans with and without overlap are both tried (the smaller wins).
+
 Placement tries several orders (greedy by size as TFLite Micro does, by lifetime length, by
 first use, by size x lifetime) each with first-fit (lowest offset), best-fit (tightest gap)
 and top-fit (highest offset below the current top) placement, and keeps the smallest
@@ -35,11 +43,13 @@ The numbers the report prints beside the workspace:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from tinyaot.ir import Graph
 from tinyaot.ops import OPS
+from tinyaot.ops.base import Overlap
 
 ALIGN = 16
 
@@ -65,6 +75,8 @@ class MemoryPlan:
     # Output written in place over a dying input -> that input (the tensor the node reads).
     inplace: dict[str, str] = field(default_factory=dict)
     heuristic: str = ""  # the placement that won, e.g. "size/first-fit"
+    # Output root placed overlapping its dying input 0's root -> that root.
+    overlaps: dict[str, str] = field(default_factory=dict)
 
     def buffer(self, root: str) -> Buffer | None:
         for b in self.buffers:
@@ -95,35 +107,78 @@ _ORDERS: tuple[tuple[str, Callable[[_Interval], tuple]], ...] = (
 )
 
 
-def _place(ordered: list[_Interval], mode: str) -> list[Buffer]:
+def _place_one(placed: list[Buffer], interval: _Interval, mode: str, top: int) -> Buffer:
     """first: lowest free offset; best: the tightest gap; top: the highest offset that does
     not raise the workspace (small buffers pack against the one above them and leave the
     bottom free for what comes next), else the lowest free offset."""
-    placed: list[Buffer] = []
-    top = 0
-    for name, size, start, end in ordered:
-        need = _align(size)
-        overlapping = sorted(
-            (b for b in placed if not (b.last < start or end < b.first)), key=lambda b: (b.offset, b.name)
+    name, size, start, end = interval
+    need = _align(size)
+    overlapping = sorted(
+        (b for b in placed if not (b.last < start or end < b.first)), key=lambda b: (b.offset, b.name)
+    )
+    # Gaps between the buffers alive at the same time, then the open end.
+    gaps: list[tuple[int, int]] = []
+    offset = 0
+    for other in overlapping:
+        if other.offset > offset:
+            gaps.append((offset, other.offset - offset))
+        offset = max(offset, other.offset + _align(other.size))
+    fitting = [g for g in gaps if g[1] >= need]
+    chosen = fitting[0][0] if fitting else offset
+    if mode == "best" and fitting:
+        chosen = min(fitting, key=lambda g: (g[1], g[0]))[0]
+    elif mode == "top":
+        below = [g[0] + g[1] - need for g in fitting] + ([top - need] if top - need >= offset else [])
+        if below:
+            chosen = max(below)
+    return Buffer(name, size, start, end, chosen)
+
+
+@dataclass(frozen=True)
+class _Item:
+    """What one placement decision puts down: a buffer, or a group of overlapping buffers at
+    fixed offsets relative to the group's base (members: (name, size, first, last, rel))."""
+
+    members: tuple[tuple[str, int, int, int, int], ...]
+
+    @property
+    def extent(self) -> int:
+        return max(rel + _align(size) for _, size, _, _, rel in self.members)
+
+    @property
+    def first(self) -> int:
+        return min(m[2] for m in self.members)
+
+    @property
+    def last(self) -> int:
+        return max(m[3] for m in self.members)
+
+
+def _place_group(placed: list[Buffer], item: _Item, mode: str, top: int) -> int:
+    """The base offset of a group: the lowest (first/best) or highest below `top` (top) base
+    at which no member meets a buffer alive at the same time."""
+    clashes = [
+        [b for b in placed if not (b.last < first or last < b.first)] for _, _, first, last, _ in item.members
+    ]
+    candidates = {0}
+    for (_, size, _, _, rel), others in zip(item.members, clashes):
+        candidates |= {b.offset + _align(b.size) - rel for b in others}
+        candidates |= {b.offset - rel - _align(size) for b in others}
+    candidates.add(top - item.extent)
+
+    def fits(base: int) -> bool:
+        return base >= 0 and all(
+            b.offset + _align(b.size) <= base + rel or base + rel + _align(size) <= b.offset
+            for (_, size, _, _, rel), others in zip(item.members, clashes)
+            for b in others
         )
-        # Gaps between the buffers alive at the same time, then the open end.
-        gaps: list[tuple[int, int]] = []
-        offset = 0
-        for other in overlapping:
-            if other.offset > offset:
-                gaps.append((offset, other.offset - offset))
-            offset = max(offset, other.offset + _align(other.size))
-        fitting = [g for g in gaps if g[1] >= need]
-        chosen = fitting[0][0] if fitting else offset
-        if mode == "best" and fitting:
-            chosen = min(fitting, key=lambda g: (g[1], g[0]))[0]
-        elif mode == "top":
-            below = [g[0] + g[1] - need for g in fitting] + ([top - need] if top - need >= offset else [])
-            if below:
-                chosen = max(below)
-        placed.append(Buffer(name, size, start, end, chosen))
-        top = max(top, chosen + need)
-    return placed
+
+    valid = sorted(c for c in candidates if fits(c))
+    if mode == "top":
+        below = [c for c in valid if c + item.extent <= top]
+        if below:
+            return below[-1]
+    return valid[0]
 
 
 def _liveness(graph: Graph, inplace: bool):
@@ -202,7 +257,76 @@ def _liveness(graph: Graph, inplace: bool):
     return roots, output_roots, pinned, firsts, lasts, pairs, naive
 
 
-def plan_memory(graph: Graph, inplace: bool = True) -> MemoryPlan:
+def overlap_pairs(graph: Graph, roots: dict[str, str], pinned: set[str], firsts: dict[str, int],
+                  lasts: dict[str, int]) -> dict[str, tuple[str, Overlap]]:
+    """Output root -> (its input 0's root, the node's Overlap) where the output may overlap
+    that input: the input's storage dies at the node, neither is caller-owned, state or a
+    constant, the node reads those bytes through input 0 only."""
+    pairs: dict[str, tuple[str, Overlap]] = {}
+    for step, node in enumerate(graph.nodes):
+        opdef = OPS[node.op]
+        outs = [o for o in node.outputs if o]
+        if opdef.overlap is None or opdef.alias or len(outs) != 1 or not node.inputs or not node.inputs[0]:
+            continue
+        out, src = outs[0], roots.get(node.inputs[0], "")
+        if (
+            roots.get(out) != out or out in pinned or out not in firsts or firsts[out] != step
+            or src not in firsts or src in pinned or lasts[src] != step
+            or graph.tensor(node.inputs[0]).nbytes != graph.tensor(src).nbytes
+            or any(roots.get(i) == src for i in node.inputs[1:] if i)
+        ):
+            continue
+        found = opdef.overlap(node, [graph.tensor(i) if i else None for i in node.inputs])
+        if found is not None:
+            pairs[out] = (src, found)
+    return pairs
+
+
+def _shift(overlap: Overlap, drift: int) -> int:
+    """in_offset - out_offset for a pair: the gap rounded up to the step and the alignment; a
+    negative gap (output may start above its input) only undoes earlier downward drift."""
+    unit = math.lcm(overlap.step, ALIGN)
+    least = -(-overlap.gap // unit) * unit
+    return least if least >= 0 else max(least, -(drift // unit) * unit)
+
+
+def _groups(intervals: list[_Interval], pairs: dict[str, tuple[str, Overlap]]) -> list[_Item]:
+    """Chains of overlap pairs as groups with relative offsets; every other buffer alone."""
+    by_name = {c[0]: c for c in intervals}
+    child = {src: out for out, (src, _) in pairs.items() if src in by_name and out in by_name}
+    heads = [c[0] for c in intervals if not (c[0] in pairs and pairs[c[0]][0] in child)]
+    items: list[_Item] = []
+    while heads:
+        chain, rel, name = [(heads[0], 0)], 0, heads.pop(0)
+        while name in child:
+            out = child[name]
+            shift = _shift(pairs[out][1], -rel)
+            if shift >= _align(by_name[out][1]):
+                heads.append(out)  # below its input altogether: a new chain
+                break
+            rel -= shift
+            chain.append((out, rel))
+            name = out
+        base = min(r for _, r in chain)
+        items.append(_Item(tuple((n, by_name[n][1], by_name[n][2], by_name[n][3], r - base) for n, r in chain)))
+    return items
+
+
+def _place_items(items: list[_Item], mode: str) -> list[Buffer]:
+    placed: list[Buffer] = []
+    top = 0
+    for item in items:
+        if len(item.members) == 1:
+            name, size, first, last, _ = item.members[0]
+            placed.append(_place_one(placed, (name, size, first, last), mode, top))
+        else:
+            base = _place_group(placed, item, mode, top)
+            placed += [Buffer(name, size, first, last, base + rel) for name, size, first, last, rel in item.members]
+        top = max(top, max(b.offset + _align(b.size) for b in placed))
+    return placed
+
+
+def plan_memory(graph: Graph, inplace: bool = True, overlap: bool = True) -> MemoryPlan:
     roots, output_roots, pinned, firsts, lasts, pairs, naive = _liveness(graph, inplace)
     candidates: list[_Interval] = [
         (name, graph.tensor(name).nbytes, firsts[name], lasts[name])
@@ -215,26 +339,76 @@ def plan_memory(graph: Graph, inplace: bool = True) -> MemoryPlan:
         if size > 0:
             scratch_nodes[f"{node.name}:scratch"] = node.name
             candidates.append((f"{node.name}:scratch", size, step, step))
+    overlapping = overlap_pairs(graph, roots, pinned, firsts, lasts) if overlap else {}
+    variants = [("", [_Item(((c[0], c[1], c[2], c[3], 0),)) for c in candidates])]
+    if overlapping:
+        variants.append(("overlap ", _groups(candidates, overlapping)))
     best: tuple[int, str, list[Buffer]] | None = None
-    for order_name, key in _ORDERS:
-        ordered = sorted(candidates, key=key)
-        for mode in ("first", "best", "top"):
-            placed = _place(ordered, mode)
-            size = max((b.offset + _align(b.size) for b in placed), default=0)
-            if best is None or size < best[0]:
-                best = (size, f"{order_name}/{mode}-fit", placed)
+    for variant, items in variants:
+        for order_name, key in _ORDERS:
+            ordered = sorted(items, key=lambda item: key(_item_interval(item)))
+            for mode in ("first", "best", "top"):
+                placed = _place_items(ordered, mode)
+                size = max((b.offset + _align(b.size) for b in placed), default=0)
+                if best is None or size < best[0]:
+                    best = (size, f"{variant}{order_name}/{mode}-fit", placed)
     assert best is not None
     workspace, heuristic, placed = best
     placed = [replace(b, scratch_of=scratch_nodes[b.name]) if b.name in scratch_nodes else b for b in placed]
     placed.sort(key=lambda b: (b.offset, b.first, b.name))
-    lower = max(
-        (
-            sum(_align(b.size) for b in placed if b.first <= step <= b.last)
-            for step in range(len(graph.nodes))
-        ),
-        default=0,
-    )
-    return MemoryPlan(tuple(placed), roots, output_roots, workspace, lower, naive, pairs, heuristic)
+    at = {b.name: b for b in placed}
+    used = {out: src for out, (src, _) in overlapping.items()
+            if out in at and src in at and _intersect(at[out], at[src])}
+    plan = MemoryPlan(tuple(placed), roots, output_roots, workspace, 0, naive, pairs, heuristic, used)
+    check_plan(graph, plan)
+    return replace(plan, lower_bound=_lower_bound(graph, placed, {o: overlapping[o] for o in used}))
+
+
+def _item_interval(item: _Item) -> _Interval:
+    return (item.members[0][0], item.extent, item.first, item.last)
+
+
+def _intersect(a: Buffer, b: Buffer) -> bool:
+    return a.offset < b.offset + _align(b.size) and b.offset < a.offset + _align(a.size)
+
+
+def _lower_bound(graph: Graph, placed: list[Buffer], pairs: dict[str, tuple[str, Overlap]]) -> int:
+    """Most aligned bytes alive at one step; an overlap pair counts as the least union its
+    gap allows: max(input + max(gap, 0), output)."""
+    sizes = {b.name: _align(b.size) for b in placed}
+    lower = 0
+    for step in range(len(graph.nodes)):
+        total = sum(_align(b.size) for b in placed if b.first <= step <= b.last)
+        for out, (src, found) in pairs.items():
+            if out in sizes and src in sizes and any(b.name == out and b.first == step for b in placed):
+                union = max(sizes[src] + max(found.gap, 0), sizes[out])
+                total -= sizes[src] + sizes[out] - min(union, sizes[src] + sizes[out])
+        lower = max(lower, total)
+    return lower
+
+
+def check_plan(graph: Graph, plan: MemoryPlan) -> None:
+    """Raises AssertionError when two buffers alive at one step share a byte, except an
+    overlap pair (OpDef.overlap recomputed here) whose input dies at the output's first step,
+    at a shift that the hook allows."""
+    roots, _, pinned, firsts, lasts, _, _ = _liveness(graph, bool(plan.inplace))
+    allowed = overlap_pairs(graph, roots, pinned, firsts, lasts)
+    buffers = sorted(plan.buffers, key=lambda b: (b.offset, b.name))
+    for i, a in enumerate(buffers):
+        assert a.offset % ALIGN == 0 and a.offset + a.size <= plan.workspace_size, f"{a.name} outside the workspace"
+        for b in buffers[i + 1:]:
+            if b.offset >= a.offset + _align(a.size):
+                break
+            if a.last < b.first or b.last < a.first:
+                continue
+            out, src = (a, b) if a.name in allowed and allowed[a.name][0] == b.name else (b, a)
+            pair = allowed.get(out.name)
+            assert pair is not None and pair[0] == src.name and src.last == out.first, (
+                f"{a.name} and {b.name} share bytes while both alive")
+            shift = src.offset - out.offset
+            assert shift >= pair[1].gap and shift % pair[1].step == 0, (
+                f"{out.name} overlaps {src.name} at shift {shift}, its kernel needs >= {pair[1].gap} "
+                f"in steps of {pair[1].step}")
 
 
 # ----------------------------------------------------------------------------- scheduling

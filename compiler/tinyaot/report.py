@@ -50,7 +50,8 @@ def info_text(model: CompiledModel) -> str:
         f"  workspace bytes:  {plan.workspace_size:,} (lower bound {plan.lower_bound:,})",
         f"  naive peak bytes: {plan.naive_peak:,} (largest layer inputs + outputs; workspace "
         f"{_percent(plan.workspace_size, plan.naive_peak)} of it)",
-        f"  memory plan:      {plan.heuristic or 'empty'} placement, {len(plan.inplace)} layer(s) in place",
+        f"  memory plan:      {plan.heuristic or 'empty'} placement, {len(plan.inplace)} layer(s) in place, "
+        f"{len(plan.overlaps)} overlapping their input",
         *_float_island_lines(graph),
     ]
     return "\n".join(lines)

@@ -124,9 +124,11 @@ def render_linker_script(core: str, board: Mapping | None = None, template: str 
 
 # What a self-check image needs besides the model's own bytes, measured on the MLPerf Tiny
 # images (board support, newlib's stdio and soft-float helpers, the kernels, the main):
-# under 24 KiB of flash and 2 KiB of RAM (.data, .bss) besides the stack. Rounded up.
+# under 24 KiB of flash and 3.3 KiB of RAM (.data, .bss: KWS int8, 20.9 KiB with its 17.6 KiB
+# workspace) besides the stack. Rounded up (2 KiB let KWS int8 pass for the Cortex-M0's 16 KiB
+# and then fail to link once its workspace shrank to 9.5 KiB).
 CODE_ALLOWANCE = 32 * 1024
-RAM_ALLOWANCE = 2 * 1024
+RAM_ALLOWANCE = 4 * 1024
 
 
 @dataclass(frozen=True)

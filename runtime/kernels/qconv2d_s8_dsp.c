@@ -1,8 +1,9 @@
 /* tinyaot_qconv2d_s8 on cores with the DSP extension (see tinyaot/qdsp.h): the windows of two
  * output pixels are expanded to int16 into the scratch (im2col, taps in the weights' HWI
  * order, padding taps holding the input zero point so that the folded bias stays exact), then
- * multiplied with every weight row of the group, 2 pixels x 2 channels per block. Bit-exact
- * with the _ref kernel. */
+ * multiplied with every weight row of the group, 2 pixels x 2 channels per step,
+ * TINYAOT_DSP_BLOCK channels at a time requantized from their accumulators in the scratch.
+ * Bit-exact with the _ref kernel. */
 #include "tinyaot/simd.h"
 
 #if TINYAOT_PATH_QCONV2D_S8 == TINYAOT_PATH_DSP
@@ -40,7 +41,8 @@ static void tinyaot_conv_gather(const tinyaot_qconv2d_params *p, const int8_t *i
     for (kw = 0; kw < p->kernel_w; ++kw) {
       const int32_t iw = base_w + kw * p->dilation_w;
       if (!row_inside || iw < 0 || iw >= p->in_w) {
-        memset(c, (int8_t)p->input_zero_point, (size_t)cg_in);
+        int32_t i; /* a few bytes: cheaper than a memset call */
+        for (i = 0; i < cg_in; ++i) c[i] = (int8_t)p->input_zero_point;
       } else {
         tinyaot_conv_copy(c, row + (size_t)iw * p->in_c, cg_in);
       }
@@ -55,22 +57,34 @@ static void tinyaot_conv_window(const tinyaot_qconv2d_params *p, const int8_t *i
                                 int32_t ow, int8_t *col, uint32_t *dst, int32_t stride) {
   const int32_t base_h = oh * p->stride_h - p->pad_top, base_w = ow * p->stride_w - p->pad_left;
   const int32_t row_stride = p->in_w * p->in_c;
-  int32_t kh, kw;
-  if ((cg_in & 3) == 0) {
-    /* Whole groups of 4 inside each tap: expand straight from the input. */
+  const int32_t row_taps = p->kernel_w * cg_in;
+  int32_t kh;
+  if ((row_taps & 3) == 0 && p->dilation_w == 1 && cg_in == p->in_c) {
+    /* Each kernel row's taps are contiguous in the input and whole groups of 4: rows inside
+     * the input expand straight from it, the others are gathered first (KWS's first layer:
+     * 10x4 taps of one channel). */
     const uint32_t zp = ((uint32_t)p->input_zero_point & 0xffffu) * 0x10001u;
-    const int32_t per_tap = cg_in >> 2;
-    for (kh = 0; kh < p->kernel_h; ++kh) {
+    const int32_t inside_w = base_w >= 0 && base_w + p->kernel_w <= p->in_w;
+    for (kh = 0; kh < p->kernel_h; ++kh, dst += stride * (row_taps >> 2)) {
       const int32_t ih = base_h + kh * p->dilation_h;
-      for (kw = 0; kw < p->kernel_w; ++kw) {
-        const int32_t iw = base_w + kw * p->dilation_w;
-        if (ih < 0 || ih >= p->in_h || iw < 0 || iw >= p->in_w) {
-          int32_t i;
-          for (i = 0; i < per_tap; ++i, dst += stride) dst[0] = dst[1] = zp;
-        } else {
-          tinyaot_dsp_expand(in_g + (size_t)ih * row_stride + (size_t)iw * p->in_c, cg_in, dst, stride);
-          dst += stride * per_tap;
+      if (ih < 0 || ih >= p->in_h) {
+        uint32_t *d = dst;
+        int32_t i;
+        for (i = 0; i < row_taps >> 2; ++i, d += stride) d[0] = d[1] = zp;
+      } else if (inside_w) {
+        tinyaot_dsp_expand(in_g + (size_t)ih * row_stride + (size_t)base_w * p->in_c, row_taps, dst, stride);
+      } else {
+        /* the row's taps: the zero point, then the part inside the input copied over it */
+        const int32_t kw0 = base_w < 0 ? -base_w : 0;
+        const int32_t kw1 = base_w + p->kernel_w > p->in_w ? p->in_w - base_w : p->kernel_w;
+        const uint32_t zp8 = ((uint32_t)p->input_zero_point & 0xffu) * 0x01010101u;
+        int32_t i;
+        for (i = 0; i < row_taps; i += 4) memcpy(col + i, &zp8, 4);
+        if (kw1 > kw0) {
+          tinyaot_conv_copy(col + kw0 * cg_in, in_g + (size_t)ih * row_stride + (size_t)(base_w + kw0) * p->in_c,
+                            (kw1 - kw0) * cg_in);
         }
+        tinyaot_dsp_expand(col, row_taps, dst, stride);
       }
     }
     return;
@@ -83,53 +97,58 @@ void tinyaot_qconv2d_s8(const tinyaot_qconv2d_params *p, const int8_t *input, co
   const int32_t cg_in = p->in_c / p->groups, cg_out = p->out_c / p->groups;
   const int32_t taps = p->kernel_h * p->kernel_w * cg_in;
   const int32_t pixels = p->out_h * p->out_w;
-  /* Scratch: two expanded windows, one gathered int8 window, the per-channel requantization
-   * constants, the channels left to the generic requantization, two pixels' accumulators. */
+  /* Scratch: two expanded windows, one gathered int8 window, one block's accumulators of
+   * both pixels. */
   uint32_t *rows = (uint32_t *)scratch;
   int8_t *col = (int8_t *)(rows + 4 * tinyaot_dsp_groups(taps));
-  tinyaot_dsp_requant *rq = (tinyaot_dsp_requant *)(col + 4 * tinyaot_dsp_groups(taps));
-  int32_t *generic = (int32_t *)(rq + p->out_c);
-  int32_t *acc = generic + p->out_c;
+  int32_t *acc = (int32_t *)(void *)(col + 4 * tinyaot_dsp_groups(taps));
   tinyaot_dsp_out o;
-  int32_t n, g, pix;
-  tinyaot_dsp_out_prepare(&o, &p->out, p->out_c, rq, generic, p->weight_zero_point, output);
+  int32_t n, g, pix, c, count;
+  tinyaot_dsp_out_init(&o, &p->out, p->out_c, p->weight_zero_point, output);
   for (n = 0; n < p->batch; ++n) {
     const int8_t *in_n = input + (size_t)n * p->in_h * p->in_w * p->in_c;
     const size_t out_n = (size_t)n * pixels * p->out_c;
     for (g = 0; g < p->groups; ++g) {
       const int8_t *in_g = in_n + (size_t)g * cg_in;
       const int32_t c0 = g * cg_out, c1 = c0 + cg_out;
-      int32_t sum0 = 0, sum1 = 0;
-      if (taps < 4) {
-        /* Too short for a group: gathered windows and a plain dot product. */
-        for (pix = 0; pix < pixels; ++pix) {
-          const int32_t oh = pix / p->out_w, ow = pix - oh * p->out_w;
-          tinyaot_conv_gather(p, in_g, cg_in, oh, ow, col);
+      for (pix = 0; pix < pixels; pix += 2) {
+        const int32_t oh0 = pix / p->out_w, ow0 = pix - oh0 * p->out_w;
+        const int32_t two = pix + 1 < pixels && taps >= 4;
+        const size_t index0 = out_n + (size_t)pix * p->out_c, index1 = index0 + (size_t)p->out_c;
+        int32_t sum0 = 0, sum1 = 0;
+        /* Both windows are gathered before any output of the pair is written. */
+        if (taps < 4) {
+          /* Too short for a group: a gathered window and a plain dot product. */
+          tinyaot_conv_gather(p, in_g, cg_in, oh0, ow0, col);
           if (p->weight_zero_point != NULL) sum0 = tinyaot_dsp_row_sum(col, taps);
-          tinyaot_dsp_rows_short(p->folded_bias, col, weights, taps, c0, c1, acc);
-          tinyaot_dsp_finish(&o, acc, c0, c1, out_n + (size_t)pix * p->out_c, sum0);
+        } else if (two) {
+          const int32_t oh1 = ow0 + 1 < p->out_w ? oh0 : oh0 + 1, ow1 = ow0 + 1 < p->out_w ? ow0 + 1 : 0;
+          tinyaot_conv_window(p, in_g, cg_in, oh0, ow0, col, rows, 4);
+          tinyaot_conv_window(p, in_g, cg_in, oh1, ow1, col, rows + 2, 4);
+          if (p->weight_zero_point != NULL) {
+            sum0 = tinyaot_dsp_expanded_sum(rows, tinyaot_dsp_groups(taps), 4);
+            sum1 = tinyaot_dsp_expanded_sum(rows + 2, tinyaot_dsp_groups(taps), 4);
+          }
+        } else {
+          tinyaot_conv_window(p, in_g, cg_in, oh0, ow0, col, rows, 2);
+          if (p->weight_zero_point != NULL) sum0 = tinyaot_dsp_expanded_sum(rows, tinyaot_dsp_groups(taps), 2);
         }
-        continue;
-      }
-      for (pix = 0; pix + 1 < pixels; pix += 2) {
-        const int32_t oh0 = pix / p->out_w, ow0 = pix - oh0 * p->out_w;
-        const int32_t oh1 = ow0 + 1 < p->out_w ? oh0 : oh0 + 1, ow1 = ow0 + 1 < p->out_w ? ow0 + 1 : 0;
-        tinyaot_conv_window(p, in_g, cg_in, oh0, ow0, col, rows, 4);
-        tinyaot_conv_window(p, in_g, cg_in, oh1, ow1, col, rows + 2, 4);
-        if (p->weight_zero_point != NULL) {
-          sum0 = tinyaot_dsp_expanded_sum(rows, tinyaot_dsp_groups(taps), 4);
-          sum1 = tinyaot_dsp_expanded_sum(rows + 2, tinyaot_dsp_groups(taps), 4);
+        for (c = c0; c < c1; c += count) {
+          const int8_t *w = weights + (size_t)c * taps;
+          count = c1 - c < TINYAOT_DSP_BLOCK ? c1 - c : TINYAOT_DSP_BLOCK;
+          if (two) {
+            tinyaot_dsp_rows2(p->folded_bias + c, rows, w, taps, count, acc, acc + TINYAOT_DSP_BLOCK);
+            tinyaot_dsp_finish(&o, acc, 1, c, count, index0, index1, sum0, sum1);
+          } else {
+            if (taps < 4) {
+              tinyaot_dsp_rows_short(p->folded_bias + c, col, w, taps, count, acc);
+            } else {
+              tinyaot_dsp_rows1(p->folded_bias + c, rows, w, taps, count, acc);
+            }
+            tinyaot_dsp_finish(&o, acc, 0, c, count, index0, 0, sum0, 0);
+          }
         }
-        tinyaot_dsp_rows2(p->folded_bias, rows, weights, taps, c0, c1, acc, acc + p->out_c);
-        tinyaot_dsp_finish(&o, acc, c0, c1, out_n + (size_t)pix * p->out_c, sum0);
-        tinyaot_dsp_finish(&o, acc + p->out_c, c0, c1, out_n + (size_t)(pix + 1) * p->out_c, sum1);
-      }
-      if (pix < pixels) {
-        const int32_t oh0 = pix / p->out_w, ow0 = pix - oh0 * p->out_w;
-        tinyaot_conv_window(p, in_g, cg_in, oh0, ow0, col, rows, 2);
-        if (p->weight_zero_point != NULL) sum0 = tinyaot_dsp_expanded_sum(rows, tinyaot_dsp_groups(taps), 2);
-        tinyaot_dsp_rows1(p->folded_bias, rows, weights, taps, c0, c1, acc);
-        tinyaot_dsp_finish(&o, acc, c0, c1, out_n + (size_t)pix * p->out_c, sum0);
+        if (!two) pix -= 1; /* one pixel done */
       }
     }
   }

@@ -10,6 +10,7 @@
 #if TINYAOT_PATH_QDEPTHWISE_CONV2D_S8 == TINYAOT_PATH_MVE
 #include <arm_mve.h>
 #include <stddef.h>
+#include <string.h> /* memmove */
 
 #include "tinyaot/conv.h" /* tinyaot_window_taps */
 #include "tinyaot/requant_mve.h"
@@ -98,9 +99,12 @@ static void dw_s32x4(const tinyaot_qconv2d_params *p, const int8_t *input, const
  * - a band of input rows, 8 bytes per column, the padding columns and rows holding the input
  *   zero point: a tap there adds x_zp * w, which folded_bias (= bias - x_zp * sum(w) when the
  *   weight zero points are 0) cancels, so every window is a plain sum of x * w with no bounds
- *   check. The band is the whole padded input plane when it fits next to one output row of
- *   accumulators (copied once per block, one accumulation call for many output rows: small
- *   planes like KWS's 25x5 pay the per-call costs once), else a ring of kernel_h rows, slot
+ *   check. The band holds the consecutive rows of a group of output rows, as many as fit
+ *   next to their accumulators (the whole padded plane when it fits: one accumulation call
+ *   for many output rows, so small planes like KWS's 25x5 pay the per-call costs rarely);
+ *   the rows the next group shares move to the band's top, so each input row is copied once
+ *   and never read again after the outputs over it are written (planner.py's overlap). When
+ *   the band holds fewer than two output rows: a ring of kernel_h rows if it fits, slot
  *   (row + pad_top) mod kernel_h, so that with dilation 1 each input row is copied once;
  * - the int32 accumulators of a run of output pixels, 8 per pixel in channel order (VST2),
  *   which tinyaot_mve_requantize_run then requantizes four channels at a time: each loop has
@@ -221,6 +225,23 @@ static TINYAOT_NOINLINE void dw_accumulate8(const dw_geometry *g, const int8_t *
   }
 }
 
+/* Output rows per band (0: the band of one row's window does not fit): the band holds
+ * (group - 1) * stride_h + (kernel_h - 1) * dilation_h + 1 rows after the packed weights,
+ * then the accumulators of group output rows. */
+static int32_t dw_band_group(const tinyaot_qconv2d_params *p, const dw_geometry *g, size_t scratch_bytes) {
+  const size_t weights = ((size_t)p->kernel_h * p->kernel_w * 8 + 15) & ~(size_t)15;
+  int32_t group = 0;
+  while (group < p->out_h) {
+    const size_t rows = (size_t)group * p->stride_h + (size_t)(p->kernel_h - 1) * g->dil_h + 1;
+    if (weights + ((rows * (size_t)g->span * 8 + 15) & ~(size_t)15) + (size_t)(group + 1) * p->out_w * 32 >
+        scratch_bytes) {
+      break;
+    }
+    group++;
+  }
+  return group;
+}
+
 void tinyaot_qdepthwise_conv2d_s8(const tinyaot_qconv2d_params *p, const int8_t *input, const int8_t *weights,
                                   void *output, void *scratch) {
   const int32_t channels = p->out_c;
@@ -233,8 +254,8 @@ void tinyaot_qdepthwise_conv2d_s8(const tinyaot_qconv2d_params *p, const int8_t 
   int8_t *w_packed = (int8_t *)scratch, *band;
   int32_t *tags, *acc;
   const int8_t *rows[TINYAOT_DW_MAX_KERNEL_H];
-  size_t band_bytes, plane_bytes, fixed;
-  int32_t group, plane_rows, whole, c, b, oh, t, k;
+  size_t band_bytes, row_bytes, fixed;
+  int32_t group, banded, ring_fits, band_rows, c, b, oh, t, k;
   if (p->out_c != p->in_c || channels < 4) {
     tinyaot_qdepthwise_conv2d_s8_ref(p, input, weights, output, scratch);
     return;
@@ -250,43 +271,69 @@ void tinyaot_qdepthwise_conv2d_s8(const tinyaot_qconv2d_params *p, const int8_t 
   g.pad_left = p->pad_left;
   g.x_zp = p->input_zero_point;
   g.span = (out_w - 1) * g.stride_w + (g.kernel_w - 1) * g.dil_w + 1;
-  /* the band: the whole padded plane if it fits with one output row of accumulators, else a
-   * ring of kernel_h rows (tags: the input row each slot holds); either leaves room for at
-   * least one output row of accumulators or the block takes dw_s32x4 */
-  plane_rows = (out_h - 1) * p->stride_h + (kernel_h - 1) * g.dil_h + 1;
-  plane_bytes = (((size_t)plane_rows * (size_t)g.span * 8 + (size_t)taps * 8) + 15) & ~(size_t)15;
-  whole = plane_bytes + (size_t)out_w * 32 <= scratch_bytes;
-  band_bytes = (size_t)kernel_h * (size_t)g.span * 8;
-  fixed = whole ? plane_bytes : (((size_t)taps * 8 + band_bytes + (size_t)kernel_h * 4) + 15) & ~(size_t)15;
+  row_bytes = (size_t)g.span * 8;
+  /* the band: consecutive input rows for a group of output rows (the whole padded plane when
+   * it fits), else a ring of kernel_h rows (tags: the input row each slot holds); either
+   * leaves room for at least one output row of accumulators, or the block takes dw_s32x4 */
+  group = dw_band_group(p, &g, scratch_bytes);
+  ring_fits = (((size_t)taps * 8 + (size_t)kernel_h * row_bytes + (size_t)kernel_h * 4 + 15) & ~(size_t)15) +
+                  (size_t)out_w * 32 <=
+              scratch_bytes;
+  /* a band of one output row moves kernel_h - 1 rows per row where the ring copies one: the
+   * band's one accumulation call per group pays from two rows (or the whole plane) on */
+  banded = group >= 2 || (group == 1 && (out_h == 1 || !ring_fits));
+  band_rows = banded ? (group - 1) * p->stride_h + (kernel_h - 1) * g.dil_h + 1 : kernel_h;
+  band_bytes = banded ? (size_t)band_rows * row_bytes : (size_t)kernel_h * row_bytes;
+  fixed = banded ? ((((size_t)taps * 8 + 15) & ~(size_t)15) + ((band_bytes + 15) & ~(size_t)15))
+                    : (((size_t)taps * 8 + band_bytes + (size_t)kernel_h * 4) + 15) & ~(size_t)15;
   if (channels < 8 || p->weight_zero_point != NULL || kernel_h > TINYAOT_DW_MAX_KERNEL_H ||
       fixed + (size_t)out_w * 32 > scratch_bytes) {
     dw_s32x4(p, input, weights, output);
     return;
   }
-  band = w_packed + (size_t)taps * 8;
+  band = w_packed + (banded ? (((size_t)taps * 8 + 15) & ~(size_t)15) : (size_t)taps * 8);
   tags = (int32_t *)(void *)(band + band_bytes);
   acc = (int32_t *)(void *)((int8_t *)scratch + fixed);
-  /* output rows per accumulation run (at least one: the macro grants 32 bytes per pixel) */
-  group = (int32_t)((scratch_bytes - fixed) / 32) / out_w;
   /* The last block overlaps the one before when channels % 8 != 0: every load is whole and
    * the channels computed twice get the same value twice. */
-  /* the padding columns (and, for the whole plane, rows) are the same for every block */
-  dw_fill(band, (whole ? plane_rows : kernel_h) * g.span, g.x_zp);
+  /* the padding columns are the same for every block and row: dw_copy_rows leaves them */
+  dw_fill(band, (banded ? band_rows : kernel_h) * g.span, g.x_zp);
+  if (!banded) group = (int32_t)((scratch_bytes - fixed) / 32) / out_w; /* ring: rows per run */
   for (c = 0; c < channels; c += 8) {
     const int32_t c0 = c + 8 <= channels ? c : channels - 8;
     for (t = 0; t < taps; ++t) vstrbq_s16(w_packed + t * 8, vldrbq_s16(weights + (size_t)t * channels + c0));
     for (b = 0; b < batch; ++b) {
       const int8_t *in_c = input + (size_t)b * g.in_h * g.in_w * channels + c0;
-      if (whole) {
-        const int32_t row_step = p->stride_h * g.span * 8;
-        /* input rows 0 .. n - 1 are plane rows pad_top .. : the rest stays x_zp */
-        const int32_t n = g.in_h < plane_rows - p->pad_top ? g.in_h : plane_rows - p->pad_top;
-        if (n > 0) dw_copy_rows(&g, in_c, 0, n, band + (size_t)p->pad_top * g.span * 8);
+      if (banded) {
+        /* band: each input row is copied once; the rows the next group shares with this one
+         * move to the band's top (never read from the input again) */
+        int32_t held_top = 0, held = 0;
         for (oh = 0; oh < out_h; oh += group) {
           const int32_t rows_here = out_h - oh < group ? out_h - oh : group;
+          const int32_t top = oh * p->stride_h - p->pad_top;
+          const int32_t count = (rows_here - 1) * p->stride_h + (kernel_h - 1) * g.dil_h + 1;
           const size_t row_index = ((size_t)(b * out_h + oh) * out_w) * channels + c0;
-          for (k = 0; k < kernel_h; ++k) rows[k] = band + (size_t)(oh * p->stride_h + k * g.dil_h) * g.span * 8;
-          dw_accumulate8(&g, rows, w_packed, p->folded_bias + c0, out_w, rows_here, row_step, acc);
+          int32_t keep = held > 0 ? held_top + held - top : 0, r;
+          if (keep > count) keep = count;
+          if (keep > 0 && top > held_top) {
+            memmove(band, band + (size_t)(top - held_top) * row_bytes, (size_t)keep * row_bytes);
+          }
+          for (r = keep > 0 ? keep : 0; r < count;) {
+            const int32_t row = top + r;
+            if (row < 0 || row >= g.in_h) {
+              dw_fill(band + (size_t)r * row_bytes, g.span, g.x_zp);
+              ++r;
+            } else {
+              const int32_t n = count - r < g.in_h - row ? count - r : g.in_h - row;
+              dw_copy_rows(&g, in_c, row, n, band + (size_t)r * row_bytes);
+              r += n;
+            }
+          }
+          held_top = top;
+          held = count;
+          for (k = 0; k < kernel_h; ++k) rows[k] = band + (size_t)k * g.dil_h * row_bytes;
+          dw_accumulate8(&g, rows, w_packed, p->folded_bias + c0, out_w, rows_here,
+                         p->stride_h * (int32_t)row_bytes, acc);
           tinyaot_mve_requantize_run(&q, c0, 4, acc, 8, rows_here * out_w, channels, output, row_index);
           tinyaot_mve_requantize_run(&q, c0 + 4, 4, acc + 4, 8, rows_here * out_w, channels, output, row_index + 4);
         }

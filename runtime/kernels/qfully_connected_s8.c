@@ -5,11 +5,19 @@
 
 void tinyaot_qfully_connected_s8_ref(const tinyaot_qfully_connected_params *p, const int8_t *input,
                                      const int8_t *weights, void *output, void *scratch) {
+  /* Each row is copied to the scratch before its outputs are written, so an output placed
+   * over its input (planner.py, overlap) may overwrite the row it is computed from. */
+  int8_t *const copy = scratch != NULL && TINYAOT_QFULLY_CONNECTED_S8_SCRATCH(p->depth, p->out_c) >= p->depth
+                           ? (int8_t *)scratch
+                           : NULL;
   int32_t r, n, k;
-  (void)scratch; /* the portable code needs none */
   for (r = 0; r < p->rows; ++r) {
     const int8_t *a = input + (size_t)r * p->depth;
     int32_t a_sum = 0;
+    if (copy != NULL) {
+      for (k = 0; k < p->depth; ++k) copy[k] = a[k];
+      a = copy;
+    }
     if (p->weight_zero_point != NULL) {
       for (k = 0; k < p->depth; ++k) a_sum += a[k];
     }

@@ -1,12 +1,14 @@
-/* tinyaot_qfully_connected_s8 with Helium (MVE): four output channels at a time, each input
- * vector of 16 bytes loaded once for the four weight rows (VMLADAVA: 16 MACs), the depth's
- * tail under a VCTP predicate. Per block of four channels the scratch buffer holds the four
- * weight rows interleaved chunk by chunk (16 bytes of each row in turn), so one pointer and
- * immediate offsets address them, then the int32 accumulators of a run of input rows, which
- * tinyaot_mve_requantize_run (requant_mve.h) requantizes as one vector per row: the
- * accumulation loop keeps its sums in general registers and the requantization constants
- * stay in vector registers, neither spilling. Fewer than 4 rows: fc_direct. Bit for bit
- * tinyaot_qfully_connected_s8_ref. */
+/* tinyaot_qfully_connected_s8 with Helium (MVE). The memory planner may place the output over
+ * the dying input (docs/ARCHITECTURE.md, overlap contract), so the kernel copies a run of input
+ * rows to the scratch (rows ascending) and computes all channels of the run from the copy:
+ * outputs are written only after their rows were read, and later runs read only later rows.
+ * The copy interleaves each pair of rows chunk by chunk (16 bytes of each row in turn, the last
+ * chunk zero-padded past depth), so one pointer and immediate offsets address both, leaving
+ * registers for the 4 weight rows read in place: four output channels at a time, each 16-byte
+ * weight vector loaded once for two rows (VMLADAVA: 16 MACs), the depth's tail under a VCTP
+ * predicate. The int32 sums of the run are requantized by tinyaot_mve_requantize_run
+ * (requant_mve.h) as one vector per row. Fewer than 4 rows: fc_direct on a plain copy. Bit for
+ * bit tinyaot_qfully_connected_s8_ref. */
 #include "tinyaot/quantized.h"
 #include "tinyaot/simd.h"
 
@@ -17,151 +19,118 @@
 #include "tinyaot/requant_mve.h"
 #include "tinyaot/tinyaot.h" /* TINYAOT_NOINLINE */
 
-/* One block of four channels. */
+/* One block of four channels over the pairs of a run, laid out for fc_pairs' assembly (word
+ * offsets fixed there). */
 typedef struct {
-  const int8_t *packed;  /* chunks x 64 bytes: 16 bytes of each of the 4 rows per chunk, the
-                          * last chunk zero-padded past depth */
-  int32_t chunks, depth; /* chunks = ceil(depth / 16) */
-  int32_t bias[4];       /* folded_bias */
-  int32_t w_zp[4];       /* weight zero points (has_w_zp) */
-  int32_t has_w_zp;
+  int32_t bias[8];     /* folded_bias of the 4 channels, twice (the sums of both rows) */
+  const int8_t *w[4];  /* the weight rows (missing channels repeat the first) */
+  int32_t full;        /* depth / 16 */
+  int32_t tail;        /* depth % 16 != 0 */
+  int32_t *acc;        /* the next pair's 8 sums: acc[4 * i + j] row i, channel j */
+  int32_t pairs;       /* > 0 */
+  int32_t predicate;   /* VCTP8 of depth % 16, for the tail */
 } fc_block;
 
-/* Adds input chunk x (16 bytes, or the predicated tail) times the 4 packed weight rows at w. */
-#define FC_CHUNK(S0, S1, S2, S3, XV, W)                \
-  do {                                                 \
-    S0 = vmladavaq_s8(S0, XV, vldrbq_s8((W)));         \
-    S1 = vmladavaq_s8(S1, XV, vldrbq_s8((W) + 16));    \
-    S2 = vmladavaq_s8(S2, XV, vldrbq_s8((W) + 32));    \
-    S3 = vmladavaq_s8(S3, XV, vldrbq_s8((W) + 48));    \
-  } while (0)
-
-/* Rows input and input + depth times the block's 4 weight rows into acc[0..7]. VMLADAVA wants
- * its sum in an even register and the 8 sums need all of them (r0 ... r12, lr), which GCC
- * does not manage (it spills a sum to the stack on every chunk), hence the assembly: per 16
- * bytes of depth 6 loads, 8 VMLADAVA and the loop's 2 instructions. Without optimization
- * (-O0 keeps a frame pointer, the constraints cannot be met) the loop is C. */
-static inline void fc_pair(const fc_block *f, const int8_t *input, int32_t *acc) {
-  const int32_t depth = f->depth, full = depth / 16;
-  const int8_t *x = input, *y = input + depth, *w = f->packed;
+/* The block's 4 weight rows times the run's interleaved pairs from xy into f->acc (advanced).
+ * VMLADAVA wants its sum in an even register and the 8 sums need all of them (r0 ... r12,
+ * lr), the 4 weight pointers, xy and the count the odd ones, which GCC does not manage, hence
+ * the assembly: per 16 bytes of depth 6 loads, 8 VMLADAVA and the loop's 2 instructions; per
+ * pair 18 more (the block reloaded from memory through its pointer kept on the stack: one LDM
+ * sets the 8 sums to the biases, one STM stores them in acc order). Without optimization
+ * (-O0 keeps a frame pointer in r7) the loop is C. */
+static void fc_pairs(fc_block *f, const int8_t *xy) {
 #if defined(__OPTIMIZE__)
-  register int32_t s0 __asm__("r0") = f->bias[0];
-  register int32_t s1 __asm__("r2") = f->bias[1];
-  register int32_t s2 __asm__("r4") = f->bias[2];
-  register int32_t s3 __asm__("r6") = f->bias[3];
-  register int32_t t0 __asm__("r8") = s0;
-  register int32_t t1 __asm__("r10") = s1;
-  register int32_t t2 __asm__("r12") = s2;
-  register int32_t t3 __asm__("lr") = s3;
-  int32_t n = full;
-  if (n > 0) {
-    __asm__ volatile("1:\n\t"
-                     "vldrb.8 q0, [%[x]], #16\n\t"
-                     "vldrb.8 q1, [%[y]], #16\n\t"
-                     "vldrb.8 q2, [%[w]], #64\n\t"
-                     "vmladava.s8 %[s0], q0, q2\n\t"
-                     "vmladava.s8 %[t0], q1, q2\n\t"
-                     "vldrb.8 q2, [%[w], #-48]\n\t"
-                     "vmladava.s8 %[s1], q0, q2\n\t"
-                     "vmladava.s8 %[t1], q1, q2\n\t"
-                     "vldrb.8 q2, [%[w], #-32]\n\t"
-                     "vmladava.s8 %[s2], q0, q2\n\t"
-                     "vmladava.s8 %[t2], q1, q2\n\t"
-                     "vldrb.8 q2, [%[w], #-16]\n\t"
-                     "vmladava.s8 %[s3], q0, q2\n\t"
-                     "vmladava.s8 %[t3], q1, q2\n\t"
-                     "subs %[n], %[n], #1\n\t"
-                     "bne 1b\n"
-                     : [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2), [s3] "+r"(s3), [t0] "+r"(t0), [t1] "+r"(t1),
-                       [t2] "+r"(t2), [t3] "+r"(t3), [x] "+r"(x), [y] "+r"(y), [w] "+r"(w), [n] "+r"(n)
-                     :
-                     : "q0", "q1", "q2", "cc", "memory");
-  }
-  if (full < f->chunks) {
-    /* the tail under a VCTP8 predicate: off lanes read nothing and give 0 (the packed
-     * weights there are 0 too) */
-    const mve_pred16_t tail = vctp8q((uint32_t)(depth - full * 16));
-    const int8x16_t xv = vldrbq_z_s8(x, tail), yv = vldrbq_z_s8(y, tail);
-    int8x16_t wv;
-    __asm__ volatile("vldrb.8 %q[wv], [%[w]]\n\t"
-                     "vmladava.s8 %[s0], %q[xv], %q[wv]\n\t"
-                     "vmladava.s8 %[t0], %q[yv], %q[wv]\n\t"
-                     "vldrb.8 %q[wv], [%[w], #16]\n\t"
-                     "vmladava.s8 %[s1], %q[xv], %q[wv]\n\t"
-                     "vmladava.s8 %[t1], %q[yv], %q[wv]\n\t"
-                     "vldrb.8 %q[wv], [%[w], #32]\n\t"
-                     "vmladava.s8 %[s2], %q[xv], %q[wv]\n\t"
-                     "vmladava.s8 %[t2], %q[yv], %q[wv]\n\t"
-                     "vldrb.8 %q[wv], [%[w], #48]\n\t"
-                     "vmladava.s8 %[s3], %q[xv], %q[wv]\n\t"
-                     "vmladava.s8 %[t3], %q[yv], %q[wv]\n"
-                     : [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2), [s3] "+r"(s3), [t0] "+r"(t0), [t1] "+r"(t1),
-                       [t2] "+r"(t2), [t3] "+r"(t3), [wv] "=&w"(wv)
-                     : [xv] "w"(xv), [yv] "w"(yv), [w] "r"(w)
-                     : "memory");
-  }
+  register fc_block *block __asm__("r11") = f;
+  register const int8_t *x __asm__("r1") = xy;
+  __asm__ volatile("push {r11}\n\t"
+                   "ldr r0, [r11, #64]\n\t"
+                   "vmsr p0, r0\n"
+                   "2:\n\t"
+                   "ldm r11, {r0, r2, r4, r6, r8, r10, r12, lr}\n\t"
+                   "ldrd r3, r5, [r11, #32]\n\t"
+                   "ldrd r7, r9, [r11, #40]\n\t"
+                   "ldr r11, [r11, #48]\n\t"
+                   "cmp r11, #0\n\t"
+                   "beq 3f\n"
+                   "1:\n\t"
+                   "vldrb.8 q0, [r1], #32\n\t"
+                   "vldrb.8 q1, [r1, #-16]\n\t"
+                   "vldrb.8 q2, [r3], #16\n\t"
+                   "vmladava.s8 r0, q0, q2\n\t"
+                   "vmladava.s8 r8, q1, q2\n\t"
+                   "vldrb.8 q2, [r5], #16\n\t"
+                   "vmladava.s8 r2, q0, q2\n\t"
+                   "vmladava.s8 r10, q1, q2\n\t"
+                   "vldrb.8 q2, [r7], #16\n\t"
+                   "vmladava.s8 r4, q0, q2\n\t"
+                   "vmladava.s8 r12, q1, q2\n\t"
+                   "vldrb.8 q2, [r9], #16\n\t"
+                   "vmladava.s8 r6, q0, q2\n\t"
+                   "vmladava.s8 lr, q1, q2\n\t"
+                   "subs r11, r11, #1\n\t"
+                   "bne 1b\n"
+                   "3:\n\t"
+                   "ldr r11, [sp]\n\t"
+                   "ldr r11, [r11, #52]\n\t"
+                   "cmp r11, #0\n\t"
+                   "beq 4f\n\t"
+                   /* the tail: the weights under the predicate (off lanes read nothing and
+                    * give 0; the copied inputs there are 0 too) */
+                   "vldrb.8 q0, [r1], #32\n\t"
+                   "vldrb.8 q1, [r1, #-16]\n\t"
+                   "vpst\n\t"
+                   "vldrbt.8 q2, [r3]\n\t"
+                   "vmladava.s8 r0, q0, q2\n\t"
+                   "vmladava.s8 r8, q1, q2\n\t"
+                   "vpst\n\t"
+                   "vldrbt.8 q2, [r5]\n\t"
+                   "vmladava.s8 r2, q0, q2\n\t"
+                   "vmladava.s8 r10, q1, q2\n\t"
+                   "vpst\n\t"
+                   "vldrbt.8 q2, [r7]\n\t"
+                   "vmladava.s8 r4, q0, q2\n\t"
+                   "vmladava.s8 r12, q1, q2\n\t"
+                   "vpst\n\t"
+                   "vldrbt.8 q2, [r9]\n\t"
+                   "vmladava.s8 r6, q0, q2\n\t"
+                   "vmladava.s8 lr, q1, q2\n"
+                   "4:\n\t"
+                   "ldr r11, [sp]\n\t"
+                   "ldr r3, [r11, #56]\n\t"
+                   "stmia r3!, {r0, r2, r4, r6, r8, r10, r12, lr}\n\t"
+                   "str r3, [r11, #56]\n\t"
+                   "ldr r3, [r11, #60]\n\t"
+                   "subs r3, r3, #1\n\t"
+                   "str r3, [r11, #60]\n\t"
+                   "bne 2b\n\t"
+                   "pop {r11}\n"
+                   : "+r"(block), "+r"(x)
+                   :
+                   : "r0", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r12", "lr", "q0", "q1", "q2",
+                     "cc", "memory");
 #else
-  const mve_pred16_t tail = vctp8q((uint32_t)(depth - full * 16));
-  int32_t s0 = f->bias[0], s1 = f->bias[1], s2 = f->bias[2], s3 = f->bias[3];
-  int32_t t0 = s0, t1 = s1, t2 = s2, t3 = s3;
-  int32_t k;
-  for (k = 0; k < f->chunks; ++k, x += 16, y += 16, w += 64) {
-    const mve_pred16_t lanes = k < full ? vctp8q(16) : tail;
-    const int8x16_t xv = vldrbq_z_s8(x, lanes), yv = vldrbq_z_s8(y, lanes);
-    FC_CHUNK(s0, s1, s2, s3, xv, w);
-    FC_CHUNK(t0, t1, t2, t3, yv, w);
+  const mve_pred16_t tail = (mve_pred16_t)f->predicate;
+  const int32_t chunks = f->full + f->tail;
+  int32_t k, j;
+  for (; f->pairs > 0; --f->pairs, f->acc += 8) {
+    int32_t s[8];
+    for (j = 0; j < 8; ++j) s[j] = f->bias[j];
+    for (k = 0; k < chunks; ++k, xy += 32) {
+      const mve_pred16_t lanes = k < f->full ? vctp8q(16) : tail;
+      const int8x16_t xv = vldrbq_s8(xy), yv = vldrbq_s8(xy + 16);
+      for (j = 0; j < 4; ++j) {
+        const int8x16_t wv = vldrbq_z_s8(f->w[j] + 16 * k, lanes);
+        s[j] = vmladavaq_s8(s[j], xv, wv);
+        s[4 + j] = vmladavaq_s8(s[4 + j], yv, wv);
+      }
+    }
+    for (j = 0; j < 8; ++j) f->acc[j] = s[j];
   }
 #endif
-  acc[0] = s0;
-  acc[1] = s1;
-  acc[2] = s2;
-  acc[3] = s3;
-  acc[4] = t0;
-  acc[5] = t1;
-  acc[6] = t2;
-  acc[7] = t3;
-}
-
-/* acc[4 * i + j] = bias + row i of `input` times weight row j, for `rows` rows. The last chunk
- * loads the input under a VCTP8 predicate (off lanes read nothing and give 0; the weights
- * there are 0 too). */
-static TINYAOT_NOINLINE void fc_accumulate4(const fc_block *f, const int8_t *input, int32_t rows, int32_t *acc) {
-  const int32_t depth = f->depth, full = depth / 16;
-  const mve_pred16_t tail = vctp8q((uint32_t)(depth - full * 16));
-  const int8_t *w_tail = f->packed + full * 64;
-  /* two rows at a time (no weight zero points): one weight load feeds two VMLADAVA */
-  const int32_t pairs = f->has_w_zp ? 0 : rows & ~1;
-  int32_t i, k;
-  for (i = 0; i < pairs; i += 2, input += 2 * depth, acc += 8) fc_pair(f, input, acc);
-  for (; i < rows; ++i, input += depth, acc += 4) {
-    const int8_t *x = input, *w = f->packed;
-    int32_t s0 = f->bias[0], s1 = f->bias[1], s2 = f->bias[2], s3 = f->bias[3];
-    for (k = 0; k < full; ++k, x += 16, w += 64) {
-      const int8x16_t xv = vldrbq_s8(x);
-      FC_CHUNK(s0, s1, s2, s3, xv, w);
-    }
-    if (full < f->chunks) {
-      const int8x16_t xv = vldrbq_z_s8(x, tail);
-      FC_CHUNK(s0, s1, s2, s3, xv, w_tail);
-    }
-    if (f->has_w_zp) {
-      /* - w_zp * sum(a) */
-      int32_t a_sum = 0;
-      for (k = 0; k < depth; k += 16) a_sum = vaddvaq_s8(a_sum, vldrbq_z_s8(input + k, vctp8q((uint32_t)(depth - k))));
-      s0 -= f->w_zp[0] * a_sum;
-      s1 -= f->w_zp[1] * a_sum;
-      s2 -= f->w_zp[2] * a_sum;
-      s3 -= f->w_zp[3] * a_sum;
-    }
-    acc[0] = s0;
-    acc[1] = s1;
-    acc[2] = s2;
-    acc[3] = s3;
-  }
 }
 
 /* Few rows (a matrix-vector product): per block and row, the four weight rows read where they
- * are and the four channels requantized at once (requant_mve.h); packing the weights and a
+ * are and the four channels requantized at once (requant_mve.h); interleaving the rows and a
  * second loop would cost more than they save. */
 static void fc_direct(const tinyaot_qfully_connected_params *p, const int8_t *input, const int8_t *weights,
                       void *output) {
@@ -211,44 +180,69 @@ static void fc_direct(const tinyaot_qfully_connected_params *p, const int8_t *in
   }
 }
 
+/* Copies `bytes` bytes from `from` to `to`, the last 16 under a VCTP8 predicate. */
+static void fc_copy(int8_t *to, const int8_t *from, int32_t bytes) {
+  int32_t k;
+  for (k = 0; k < bytes; k += 16) {
+    const mve_pred16_t lanes = vctp8q((uint32_t)(bytes - k));
+    vstrbq_p_s8(to + k, vldrbq_z_s8(from + k, lanes), lanes);
+  }
+}
+
 void tinyaot_qfully_connected_s8(const tinyaot_qfully_connected_params *p, const int8_t *input, const int8_t *weights,
                                  void *output, void *scratch) {
   const int32_t depth = p->depth, rows = p->rows, out_c = p->out_c;
   const tinyaot_qoutput q = p->out; /* a copy: the output stores cannot alias it */
   const int32_t chunks = (depth + 15) / 16;
-  /* with today's macro 64 * chunks <= 16 * ceil(depth / 4) + 48, so the accumulators get
-   * >= 24 * out_c - 48 bytes; too few for one row (out_c 1 or 2, or a smaller macro) takes
-   * fc_direct (run < 1) */
-  const size_t packed_bytes = (size_t)chunks * 64;
+  /* per row 16 * chunks <= depth + 15 bytes of copied input and 16 of sums: the macro's
+   * 16 * ceil(depth / 4) + 512 bytes hold >= 4 rows (an even number: whole pairs) */
+  const int32_t row_bytes = 16 * chunks;
   const size_t scratch_bytes = (size_t)TINYAOT_QFULLY_CONNECTED_S8_SCRATCH(depth, out_c);
-  const int32_t run = scratch_bytes > packed_bytes ? (int32_t)((scratch_bytes - packed_bytes) / 16) : 0;
-  int8_t *packed = (int8_t *)scratch;
-  int32_t *acc = (int32_t *)(void *)(packed + packed_bytes);
+  const int32_t run = (int32_t)(scratch_bytes / (size_t)(row_bytes + 16)) & ~1;
+  int8_t *xs = (int8_t *)scratch;
+  int32_t *acc = (int32_t *)(void *)(xs + (size_t)run * row_bytes);
   fc_block f;
-  int32_t n, r, j, k;
-  if (rows < 4 || run < 1) {
-    fc_direct(p, input, weights, output);
+  int32_t n, r, i, j, k;
+  if (rows < 4) {
+    /* rows * depth <= 16 * ceil(depth / 4) bytes: the scratch holds them */
+    fc_copy(xs, input, rows * depth);
+    fc_direct(p, xs, weights, output);
     return;
   }
-  f.packed = packed;
-  f.chunks = chunks;
-  f.depth = depth;
-  f.has_w_zp = p->weight_zero_point != NULL;
-  for (n = 0; n < out_c; n += 4) {
-    const int32_t count = out_c - n < 4 ? out_c - n : 4;
-    for (j = 0; j < 4; ++j) {
-      /* Missing channels of the last block repeat the first: computed, never stored. */
-      const int32_t c = j < count ? n + j : n;
-      const int8_t *w = weights + (size_t)c * depth;
-      for (k = 0; k < chunks; ++k) {
-        vstrbq_s8(packed + k * 64 + j * 16, vldrbq_z_s8(w + k * 16, vctp8q((uint32_t)(depth - k * 16))));
+  f.full = depth / 16;
+  f.tail = f.full < chunks;
+  f.predicate = (int32_t)vctp8q((uint32_t)(depth - f.full * 16));
+  for (r = 0; r < rows; r += run) {
+    const int32_t m = rows - r < run ? rows - r : run;
+    const int8_t *in = input + (size_t)r * depth;
+    /* the run's rows, pairs interleaved chunk by chunk; an odd run's last pair ends in zeros */
+    for (i = 0; i < (m + 1) / 2 * 2; ++i) {
+      int8_t *d = xs + (i / 2) * 2 * row_bytes + (i & 1) * 16;
+      for (k = 0; k < chunks; ++k, d += 32) {
+        const mve_pred16_t lanes = vctp8q(i < m ? (uint32_t)(depth - k * 16) : 0u);
+        vstrbq_s8(d, vldrbq_z_s8(in + (size_t)i * depth + k * 16, lanes));
       }
-      f.bias[j] = p->folded_bias[c];
-      f.w_zp[j] = f.has_w_zp ? p->weight_zero_point[c] : 0;
     }
-    for (r = 0; r < rows; r += run) {
-      const int32_t m = rows - r < run ? rows - r : run;
-      fc_accumulate4(&f, input + (size_t)r * depth, m, acc);
+    for (n = 0; n < out_c; n += 4) {
+      const int32_t count = out_c - n < 4 ? out_c - n : 4;
+      for (j = 0; j < 4; ++j) {
+        /* Missing channels of the last block repeat the first: computed, never stored. */
+        const int32_t c = j < count ? n + j : n;
+        f.w[j] = weights + (size_t)c * depth;
+        f.bias[j] = f.bias[4 + j] = p->folded_bias[c];
+      }
+      f.acc = acc;
+      f.pairs = (m + 1) / 2;
+      fc_pairs(&f, xs);
+      if (p->weight_zero_point != NULL) {
+        /* - w_zp * sum(a), the copied rows summed whole (zero past depth) */
+        for (i = 0; i < m; ++i) {
+          const int8_t *x = xs + (i / 2) * 2 * row_bytes + (i & 1) * 16;
+          int32_t a_sum = 0;
+          for (k = 0; k < chunks; ++k) a_sum = vaddvaq_s8(a_sum, vldrbq_s8(x + k * 32));
+          for (j = 0; j < 4; ++j) acc[4 * i + j] -= p->weight_zero_point[j < count ? n + j : n] * a_sum;
+        }
+      }
       tinyaot_mve_requantize_run(&q, n, count, acc, 4, m, out_c, output, (size_t)r * out_c + (size_t)n);
     }
   }

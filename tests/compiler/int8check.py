@@ -171,3 +171,60 @@ def random_q(rng: np.random.Generator, dtype, scale_range=(0.005, 0.05), zp_spre
 def random_tensor(rng: np.random.Generator, shape, dtype) -> np.ndarray:
     lo, hi = QRANGE[np.dtype(dtype)]
     return rng.integers(lo, hi + 1, shape).astype(dtype)
+
+
+class Builder:
+    """A small model: graph inputs, initializers and nodes."""
+
+    def __init__(self, seed: int, dtype=np.int8) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.dtype = np.dtype(dtype)
+        self.nodes, self.inits, self.inputs = [], {}, {}
+        self.count = 0
+
+    def name(self, base: str) -> str:
+        self.count += 1
+        return f"{base}{self.count}"
+
+    def init(self, base: str, value) -> str:
+        name = self.name(base)
+        self.inits[name] = np.asarray(value)
+        return name
+
+    def qparams(self, scales=(0.01, 0.1), zero_point: int | None = None) -> tuple[str, str]:
+        s, z = random_q(self.rng, self.dtype, scales)
+        return self.init("s", scalar(s, np.float32)), self.init("z", scalar(z if zero_point is None else zero_point, self.dtype))
+
+    def input(self, shape) -> str:
+        name = self.name("x")
+        self.inputs[name] = random_tensor(self.rng, shape, self.dtype)
+        return name
+
+    def node(self, op: str, inputs, n_out: int = 1, **attrs) -> str:
+        outs = [self.name(op.lower()) for _ in range(n_out)]
+        domain = "com.microsoft" if op.startswith("Q") and op not in ("QuantizeLinear", "QLinearConv",
+                                                                    "QLinearMatMul") else ""
+        self.nodes.append(helper.make_node(op, list(inputs), outs, domain=domain, **attrs))
+        return outs[0]
+
+    def weights(self, shape, axis: int | None, wdtype=np.int8, bits: int = 8) -> tuple[str, str, str]:
+        """(weights, scale, zero point) constants; per-channel along `axis` or per tensor."""
+        lo, hi = QRANGE[np.dtype(wdtype)]
+        if bits < 8:
+            lo, hi = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+        w = self.rng.integers(lo, hi + 1, shape).astype(wdtype)
+        n = shape[axis] if axis is not None else 1
+        scale = self.rng.uniform(0.001, 0.01, n).astype(np.float32)
+        zp = (np.zeros(n, wdtype) if np.dtype(wdtype) == np.int8 else self.rng.integers(100, 156, n).astype(wdtype))
+        if axis is None:
+            scale, zp = scale.reshape(()), zp.reshape(())
+        return self.init("w", w), self.init("ws", scale), self.init("wz", zp)
+
+    def model(self, outputs, opset: int = 17):
+        ms = any(n.domain == "com.microsoft" for n in self.nodes)
+        return graph_model(self.nodes, self.inputs, list(outputs), self.inits, opset, ms_domain=ms)
+
+    def feeds(self, count: int = 3):
+        return [{k: random_tensor(self.rng, v.shape, v.dtype) if v.dtype.kind != "f"
+                 else self.rng.standard_normal(v.shape).astype(np.float32) for k, v in self.inputs.items()}
+                for _ in range(count)]

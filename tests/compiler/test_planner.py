@@ -5,7 +5,9 @@ alive at which step, which bytes it occupies), never against the planner's own l
 
 - no two values alive at the same step share a byte, except an in-place output and the
   input it overwrites, at the one step where the input is read for the last time and the
-  output is written, by an op whose OpDef allows it, with the same shape and dtype;
+  output is written, by an op whose OpDef allows it, with the same shape and dtype; or an
+  overlapping output (OpDef.overlap) starting at least its kernel's gap below that input,
+  at a multiple of the step;
 - the chosen placement is never worse than greedy by size (the old planner, re-implemented
   here) on the same lifetimes;
 - a reordered schedule is a topological order of the same nodes and never needs more
@@ -16,6 +18,7 @@ alive at which step, which bytes it occupies), never against the planner's own l
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -28,9 +31,10 @@ from random_models import missing_ops, random_convnet
 from tinyaot.codegen import layer_symbol
 from tinyaot.frontends.onnx import import_model
 from tinyaot.ops import OPS
+from tinyaot.ops.base import Overlap
 from tinyaot.passes import optimize
 from tinyaot.pipeline import CompileOptions, compile_graph, compile_model
-from tinyaot.planner import ALIGN, plan_memory, schedule_for_memory
+from tinyaot.planner import ALIGN, check_plan, plan_memory, schedule_for_memory
 from tinyaot.report import info_text
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
@@ -95,14 +99,44 @@ def _check_plan(graph, plan) -> None:
             in_place = (plan.inplace.get(v) is not None and storage(plan.inplace[v]) == u and ul == vf) or (
                 plan.inplace.get(u) is not None and storage(plan.inplace[u]) == v and vl == uf
             )
-            assert in_place, f"{u} [{u0}, {u1}) steps {uf}..{ul} and {v} [{v0}, {v1}) steps {vf}..{vl} overlap"
+            legal = in_place or _legal_overlap(graph, storage, last, u, u0, v, v0) or _legal_overlap(
+                graph, storage, last, v, v0, u, u0)
+            assert legal, f"{u} [{u0}, {u1}) steps {uf}..{ul} and {v} [{v0}, {v1}) steps {vf}..{vl} overlap"
+    # scratch regions share bytes with nothing alive at their step
+    for s in (b for b in plan.buffers if b.scratch_of):
+        for o in plan.buffers:
+            if o is not s and o.first <= s.first <= o.last:
+                assert s.offset + s.size <= o.offset or o.offset + o.size <= s.offset, f"{s.name} overlaps {o.name}"
 
-    lower = max(
-        (sum(_padded(b.size) for b in plan.buffers if b.first <= s <= b.last) for s in range(len(graph.nodes))),
-        default=0,
-    )
+    def alive(step: int) -> int:
+        total = sum(_padded(b.size) for b in plan.buffers if b.first <= step <= b.last)
+        for out, src in plan.overlaps.items():  # the least union the gap allows
+            node = graph.nodes[buffers[out].first]
+            if buffers[out].first == step:
+                gap = OPS[node.op].overlap(node, [graph.tensor(i) if i else None for i in node.inputs]).gap
+                a, b = _padded(buffers[src].size), _padded(buffers[out].size)
+                total -= a + b - min(max(a + max(gap, 0), b), a + b)
+        return total
+
+    lower = max((alive(s) for s in range(len(graph.nodes))), default=0)
     assert plan.lower_bound == lower <= plan.workspace_size
     assert plan.workspace_size <= _greedy_by_size(plan.buffers), "worse than greedy by size"
+
+
+def _legal_overlap(graph, storage, last, out, out_offset, src, src_offset) -> bool:
+    """out is written by a node with OpDef.overlap reading src (through its input 0) for the
+    last time, and starts at least the hook's gap below it, at a multiple of its step."""
+    producers = [n for n in graph.nodes if out in n.outputs]
+    if not producers:
+        return False
+    node = producers[0]
+    step = graph.nodes.index(node)
+    hook = OPS[node.op].overlap
+    if hook is None or not node.inputs or storage(node.inputs[0]) != src or last[src] != step:
+        return False
+    found = hook(node, [graph.tensor(i) if i else None for i in node.inputs])
+    shift = src_offset - out_offset
+    return found is not None and shift >= found.gap and shift % found.step == 0
 
 
 def _greedy_by_size(buffers) -> int:
@@ -307,3 +341,50 @@ def test_kernel_scratch_is_planned_for_its_node_only():
             assert expected in body, f"{node.name}: its kernel does not get its scratch"
         else:
             assert "(void *)(ws +" not in body
+
+
+# ------------------------------------------------------------------- overlap (OpDef.overlap)
+
+
+def _int8_kws():
+    root = Path(__file__).resolve().parents[2]
+    return compile_model(root / "models/tflite/kws_ref_model.tflite", CompileOptions(name="kws"))
+
+
+def test_overlapping_outputs_are_checked_against_the_kernel_gap():
+    """The int8 KWS depthwise layers write over their dying inputs (a gap of -320 bytes in
+    steps of 64: a channel-blocked kernel that holds a ring of input rows). The plan passes both
+    checks; moving one output 64 bytes above what its gap allows, or off its channel step,
+    fails both (planner.check_plan and this file's independent _check_plan)."""
+    model = _int8_kws()
+    graph, plan = model.graph, model.plan
+    _check_plan(graph, plan)
+    check_plan(graph, plan)
+    assert plan.overlaps, "no layer of the int8 KWS overlaps its input"
+    out, src = sorted(plan.overlaps.items())[0]
+    buffers = {b.name: b for b in plan.buffers}
+    node = next(n for n in graph.nodes if out in n.outputs)
+    gap = OPS[node.op].overlap(node, [graph.tensor(i) if i else None for i in node.inputs])
+    assert gap == Overlap(-320, 64) and node.attrs.get("weight_layout") == "1HWO"
+    lift = 1024  # room below everything for the moved buffer
+    for shift in (gap.gap - 64, gap.gap + 16):
+        moved = [replace(b, offset=b.offset + lift) for b in plan.buffers]
+        moved = [replace(b, offset=buffers[src].offset + lift - shift) if b.name == out else b for b in moved]
+        bad = replace(plan, buffers=tuple(moved), workspace_size=plan.workspace_size + 2 * lift)
+        with pytest.raises(AssertionError, match="its kernel needs"):
+            check_plan(graph, bad)
+        with pytest.raises(AssertionError):
+            _check_plan(graph, bad)
+
+
+def test_overlap_variant_competes_with_plain_plans():
+    """Overlap is one more candidate: never a larger workspace than the plans without it, and
+    report shows planned vs naive vs lower bound."""
+    model = _int8_kws()
+    graph, plan = model.graph, model.plan
+    plain = plan_memory(graph, overlap=False)
+    assert not plain.overlaps and plan.workspace_size <= plain.workspace_size
+    text = info_text(model)
+    assert f"workspace bytes:  {plan.workspace_size:,} (lower bound {plan.lower_bound:,})" in text
+    assert f"naive peak bytes: {plan.naive_peak:,}" in text
+    assert "overlapping" in text

@@ -35,6 +35,18 @@ int main(void) {
     memset(qconv_want, 0x55, sizeof qconv_want);
     memset(scratch, 0xa5, sizeof scratch);
     tinyaot_qconv2d_s8(&p, qconv_input, qconv_weights, qconv_got, scratch);
+    {
+      /* The kernel may use only the bytes its macro plans for these parameters. */
+      const size_t planned = (size_t)TINYAOT_QCONV2D_S8_SCRATCH(taps, p.out_c);
+      size_t i;
+      for (i = planned; i < sizeof scratch; ++i) {
+        if (((const uint8_t *)scratch)[i] != 0xa5) {
+          printf("qconv2d_s8: case %ld wrote scratch byte %lu beyond the planned %lu\n", (long)t, (unsigned long)i,
+                 (unsigned long)planned);
+          return 1;
+        }
+      }
+    }
     tinyaot_qconv2d_s8_ref(&p, qconv_input, qconv_weights, qconv_want, NULL);
     if (qtest_compare("qconv2d_s8", t, qconv_got, qconv_want, sizeof qconv_got)) {
       printf("  in %ldx%ldx%ldx%ld out_c %ld groups %ld kernel %ldx%ld stride %ldx%ld dilation %ldx%ld pad %ld,%ld "

@@ -14,6 +14,7 @@ from tinyaot.ops import (
     pool,
     qconv,
     qelementwise,
+    qfused,
     qlinear,
     qpool,
     qtflite,
@@ -24,8 +25,8 @@ from tinyaot.ops import (
 )
 from tinyaot.ops.base import OpDef
 
-_FAMILIES = (conv, elementwise, indexing, linear, normalization, pool, qconv, qelementwise, qlinear, qpool, qtflite,
-             reduce, resize, shape, state)
+_FAMILIES = (conv, elementwise, indexing, linear, normalization, pool, qconv, qelementwise, qfused, qlinear, qpool,
+             qtflite, reduce, resize, shape, state)
 
 
 def _merge() -> Mapping[str, OpDef]:

@@ -72,6 +72,24 @@ def _no_scratch(node: Node, inputs: Sequence[Tensor | None]) -> int:
 
 
 @dataclass(frozen=True)
+class Overlap:
+    """How output 0 may share bytes with its dying input 0 (see OverlapFn): placed at
+    out_offset = in_offset - d with d >= gap (bytes; negative: the output may start above its
+    input) and d a multiple of `step` (channel-blocked kernels map output channel c onto input
+    channel c). Output regions that do not intersect the input need neither."""
+
+    gap: int
+    step: int = 1
+
+
+# In-order overlap: the kernel writes its output in ascending addresses and never writes a
+# byte of input 0 it will still read, as long as the output starts `gap` bytes below the input
+# (derived from the access order of every path of the kernel: the generated C is the same on
+# every core). None: the output must not intersect the input.
+OverlapFn = Callable[[Node, Sequence[Tensor | None]], "Overlap | None"]
+
+
+@dataclass(frozen=True)
 class OpDef:
     infer: InferFn
     evaluate: EvalFn
@@ -97,6 +115,8 @@ class OpDef:
     # Scratch bytes of the node's kernel (see ScratchFn); the planner reserves them for that
     # step only and codegen passes them as EmitContext.scratch().
     scratch: ScratchFn = _no_scratch
+    # Output 0 over its dying input 0 at an offset (see OverlapFn); the planner checks it.
+    overlap: OverlapFn | None = None
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -20,7 +20,7 @@ import numpy as np
 
 from tinyaot import quant
 from tinyaot.ir import DType, Node, Tensor
-from tinyaot.ops.base import EmitContext, OpDef, TensorType, fail
+from tinyaot.ops.base import EmitContext, OpDef, Overlap, TensorType, fail
 from tinyaot.ops.conv import (
     Geometry,
     weights_oihw,
@@ -163,20 +163,28 @@ def _pointwise(info: QConvInfo, depthwise: bool) -> bool:
 
 
 def fully_connected_scratch(depth: int, out_c: int) -> int:
-    """TINYAOT_QFULLY_CONNECTED_S8_SCRATCH (runtime/include/tinyaot/quantized.h)."""
-    return 16 * ((depth + 3) // 4) + 28 * out_c
+    """TINYAOT_QFULLY_CONNECTED_S8_SCRATCH (runtime/include/tinyaot/quantized.h); out_c does
+    not change it (the kernels derive requantization constants per block of channels)."""
+    del out_c
+    return max(16 * ((depth + 3) // 4) + 512, 1280)
+
+
+def conv_scratch(cg_taps: int) -> int:
+    """TINYAOT_QCONV2D_S8_SCRATCH (runtime/include/tinyaot/quantized.h) for
+    kernel_h * kernel_w * in_c / groups taps."""
+    return 20 * ((cg_taps + 3) // 4) + 128
 
 
 def depthwise_scratch(kh: int, kw: int, oh: int, ow: int, sh: int, sw: int) -> int:
     """TINYAOT_QDEPTHWISE_CONV2D_S8_SCRATCH (runtime/include/tinyaot/quantized.h): the most
-    any optimized path needs for one channel block: DSP (4 channels, width tiles of <= 16
+    any optimized path needs for one channel block: DSP (4 channels, width tiles of <= 64
     pixels), MVE ring (8 channels, kernel_h rows, one output row of sums), or 2 KiB when
     MVE's whole padded plane and one output row of sums fit in it."""
-    tile = ow + (ow & 1) if ow < 16 else 16
-    dsp = 16 * kh * ((tile - 1) * sw + kw) + 16 * tile + 32 * kh + 16
+    tile = ow + (ow & 1) if ow < 64 else 64
+    dsp = 16 * kh * (tile // 2 * sw + 1) + 164
     ring = (8 * kh * kw + 8 * kh * ((ow - 1) * sw + kw) + 4 * kh + 15) // 16 * 16 + 32 * ow
     plane = (8 * ((oh - 1) * sh + kh) * ((ow - 1) * sw + kw) + 8 * kh * kw + 15) // 16 * 16 + 32 * ow
-    return max(dsp, ring, 2048 if plane <= 2048 else 0)
+    return max(dsp, ring, 1536 if plane <= 2048 else 0)
 
 
 def _scratch(node: Node, inputs: Sequence[Tensor | None]) -> int:
@@ -190,7 +198,158 @@ def _scratch(node: Node, inputs: Sequence[Tensor | None]) -> int:
         (kh, kw), (sh, sw), (oh, ow) = as_2d(info.geom.kernel, 1), as_2d(info.geom.strides, 1), as_2d(info.geom.out, 1)
         return depthwise_scratch(kh, kw, oh, ow, sh, sw)
     cg_taps = taps * (info.c_in // info.group)
-    return 20 * ((cg_taps + 3) // 4) + 28 * info.c_out
+    return conv_scratch(cg_taps)
+
+
+# ----------------------------------------------------------------------------- overlap
+# The gap (OpDef.overlap) is the largest over the kernel's paths (portable, DSP, Helium), each
+# from its access order: for every output write, the input bytes it may clobber must be ones
+# that path never reads again. An output byte at o lands on input byte o - shift (shift =
+# in_offset - out_offset >= gap). Rows and pixels are flattened over the batch. A write after
+# which the path reads no input at all constrains nothing: with no such constraint the gap is
+# -(input bytes), the output may start anywhere up to the input's end.
+# tests/kernels/overlap_test.c mirrors these functions and checks them on every core.
+
+
+@dataclass(frozen=True)
+class Window2d:
+    """A 2-D convolution's geometry (1-D: H == 1), the arguments of the gap functions."""
+
+    batch: int
+    in_h: int
+    in_w: int
+    out_h: int
+    out_w: int
+    kernel_h: int
+    kernel_w: int
+    stride_h: int
+    stride_w: int
+    dilation_h: int
+    dilation_w: int
+    pad_top: int
+    pad_left: int
+
+    @staticmethod
+    def of(info: QConvInfo) -> "Window2d":
+        g = info.geom
+        return Window2d(info.batch, *as_2d(info.spatial, 1), *as_2d(g.out, 1), *as_2d(g.kernel, 1),
+                        *as_2d(g.strides, 1), *as_2d(g.dilations, 1), *as_2d(g.pads_begin, 0))
+
+
+def _row_gap(rows: Sequence[tuple[int, int]], ri: int, ro: int, in_rows: int) -> int:
+    """Rows model: per write, (output rows written so far, input rows dead by then); ri / ro
+    bytes per input / output row."""
+    return max((written * ro - dead * ri for written, dead in rows if dead < in_rows), default=-in_rows * ri)
+
+
+def pixel_gap(w: Window2d, ci: int, co: int, ahead: int) -> int:
+    """Raster order reading the input in place: output pixel p is written while the windows of
+    pixels >= p + ahead may still be read (ahead 0: p's own window, read again for p's next
+    channels); ci / co bytes per input / output pixel."""
+    rs = np.array([min(max(y * w.stride_h - w.pad_top, 0), w.in_h) for y in range(w.out_h)] + [w.in_h], np.int64)
+    cs = np.array([min(max(x * w.stride_w - w.pad_left, 0), w.in_w) for x in range(w.out_w)], np.int64)
+    # the lowest input pixel of the windows of (y, x) and of every later pixel of the image
+    low = np.minimum(rs[:-1, None] * w.in_w + cs[None, :], rs[1:, None] * w.in_w).reshape(-1)
+    low = np.concatenate([low, [w.in_h * w.in_w]])  # after the image's last pixel: all dead
+    pixels, in_pixels = w.out_h * w.out_w, w.in_h * w.in_w
+    terms = (np.arange(pixels, dtype=np.int64) + 1) * co - low[ahead:pixels + ahead] * ci
+    # image b adds b * (out pixels * co - in pixels * ci) to every term; the last image's
+    # last write with ahead 1 leaves nothing to read
+    step = pixels * co - in_pixels * ci
+    last = int(np.max(terms[:-1])) if ahead and pixels > 1 else (None if ahead else int(np.max(terms)))
+    worst = [int(np.max(terms)) + b * step for b in range(w.batch - 1)]
+    if last is not None:
+        worst.append(last + (w.batch - 1) * step)
+    return max(worst, default=-w.batch * in_pixels * ci)
+
+
+def depthwise_row_gap(w: Window2d, c: int, held: bool) -> int:
+    """Output rows written one after the other, per channel block. held: the path keeps the
+    window's rows (ring or whole plane) and never reads them from the input again; else the
+    next window's rows may be read again."""
+    rows = []
+    for b in range(w.batch):
+        for y in range(w.out_h):
+            if y == w.out_h - 1:
+                dead = w.in_h
+            elif held:
+                dead = min(max(y * w.stride_h - w.pad_top + (w.kernel_h - 1) * w.dilation_h + 1, 0), w.in_h)
+            else:
+                dead = min(max((y + 1) * w.stride_h - w.pad_top, 0), w.in_h)
+            rows.append((b * w.out_h + y + 1, b * w.in_h + dead))
+    return _row_gap(rows, w.in_w * c, w.out_w * c, w.batch * w.in_h)
+
+
+def depthwise_gap(w: Window2d, c: int, w_zp: bool) -> Overlap | None:
+    """Depthwise, one output channel per input channel, int8 output. Portable: channel by
+    channel with a ring of kernel_h rows in the scratch when it fits (TINYAOT_QDW_REF_RING_BYTES),
+    else raster order. DSP (3x3, 4k channels, no weight zero points): channel blocks outermost,
+    a ring of expanded rows, one width tile of up to 64 pixels (a second tile reads every row
+    again: no overlap).
+    Helium: 8-channel blocks with a band of input rows (the rows the next group of output rows
+    shares moved, not read again) or a ring copied to the scratch, or 4-channel blocks in
+    raster order; a last block overlapping the one before (channels not a multiple of the
+    block) reads channels already written: no overlap."""
+    scratch = depthwise_scratch(w.kernel_h, w.kernel_w, w.out_h, w.out_w, w.stride_h, w.stride_w)
+    span = (w.out_w - 1) * w.stride_w + (w.kernel_w - 1) * w.dilation_w + 1
+    held = w.dilation_h == 1
+    ring = 8 * w.kernel_h + w.kernel_h * span <= scratch
+    gaps = [depthwise_row_gap(w, c, held) if ring else pixel_gap(w, c, c, 0)]
+    if w.kernel_h == 3 and w.kernel_w == 3 and w.dilation_w == 1 and w.stride_w in (1, 2) and c % 4 == 0 and not w_zp:
+        if w.out_w > 64:
+            return None
+        gaps.append(depthwise_row_gap(w, c, held))
+    if c >= 4:
+        taps = w.kernel_h * w.kernel_w
+        group = 0  # output rows per band (dw_band_group)
+        while group < w.out_h and (taps * 8 + 15) // 16 * 16 + (
+                (group * w.stride_h + (w.kernel_h - 1) * w.dilation_h + 1) * span * 8 + 15) // 16 * 16 + (
+                group + 1) * w.out_w * 32 <= scratch:
+            group += 1
+        ring = (taps * 8 + w.kernel_h * span * 8 + w.kernel_h * 4 + 15) // 16 * 16 + w.out_w * 32 <= scratch
+        banded = group >= 2 or (group == 1 and (w.out_h == 1 or not ring))
+        if c < 8 or w_zp or w.kernel_h > 16 or not (banded or ring):
+            if c % 4:
+                return None
+            gaps.append(pixel_gap(w, c, c, 1))
+        elif c % 8:
+            return None
+        else:  # a band copies each row once; a ring too with dilation 1
+            gaps.append(depthwise_row_gap(w, c, banded or held))
+    return Overlap(max(gaps), c)
+
+
+def fully_connected_gap(rows: int, depth: int, out_c: int, out_bytes: int) -> Overlap | None:
+    """Rows ascending on every path. Portable: each row copied to the scratch before its
+    outputs are written (when the scratch holds a row). DSP: row pairs expanded before their
+    outputs are written (a depth below 4 is read again per block of channels). Helium: a run
+    of rows copied to the scratch before any of its outputs is written."""
+    co = out_c * out_bytes
+
+    def rows_gap(lag: int) -> int:  # output row r written while input rows >= r + 1 - lag are live
+        last = rows - 1 if lag == 0 else rows  # after the last row is read nothing is live
+        return max(co - (1 - lag) * depth, last * co - (last - lag) * depth) if last > 0 else -rows * depth
+
+    copied = fully_connected_scratch(depth, out_c) >= depth
+    return Overlap(max(rows_gap(0 if copied else 1), rows_gap(1 if depth < 4 else 0)))
+
+
+def _overlap(node: Node, inputs: Sequence[Tensor | None]) -> Overlap | None:
+    info = qconv_info(node, inputs)
+    if node.attrs.get("layout") != "NHWC":
+        return None
+    out_bytes = 4 if node.op == "ConvInteger" else 1
+    depthwise = node.attrs.get("weight_layout") == "1HWO"
+    if _pointwise(info, depthwise):
+        return fully_connected_gap(info.batch * int(np.prod(info.geom.out)), info.c_in, info.c_out, out_bytes)
+    if depthwise:
+        if info.c_in != info.c_out or out_bytes != 1:
+            return None
+        return depthwise_gap(Window2d.of(info), info.c_out, any(_zero_points(node, info.c_out)[1]))
+    if info.group != 1:
+        return None  # DSP: groups outermost, each reading every pixel
+    # every path: pixels ascending, a pixel's window read (gathered) before its outputs
+    return Overlap(pixel_gap(Window2d.of(info), info.c_in, info.c_out * out_bytes, 0))
 
 
 def emit_requant_output(node: Node, ctx: EmitContext, c_out: int) -> str:
@@ -243,7 +402,8 @@ def _emit(node: Node, ctx: EmitContext) -> list[str]:
     return [f"tinyaot_{kernel}(&{params}, {x}, {wp}, {y}, {ctx.scratch()});"]
 
 
-_QCONV = OpDef(_infer, _evaluate, _emit, macs=_macs, to_nhwc=_to_nhwc, data_inputs=(0,), scratch=_scratch)
+_QCONV = OpDef(_infer, _evaluate, _emit, macs=_macs, to_nhwc=_to_nhwc, data_inputs=(0,), scratch=_scratch,
+               overlap=_overlap)
 
 OPS: dict[str, OpDef] = {
     "QLinearConv": _QCONV,

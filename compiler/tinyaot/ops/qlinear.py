@@ -20,8 +20,8 @@ import numpy as np
 
 from tinyaot import quant
 from tinyaot.ir import DType, Node, Tensor
-from tinyaot.ops.base import EmitContext, OpDef, TensorType, fail
-from tinyaot.ops.qconv import fully_connected_scratch
+from tinyaot.ops.base import EmitContext, OpDef, Overlap, TensorType, fail
+from tinyaot.ops.qconv import fully_connected_gap, fully_connected_scratch
 from tinyaot.ops.qbase import (
     act_range,
     c_array,
@@ -140,7 +140,13 @@ def _scratch(node: Node, inputs: Sequence[Tensor | None]) -> int:
     return fully_connected_scratch(k, n)
 
 
-_QGEMM = OpDef(_infer, _evaluate, _emit, macs=_macs, data_inputs=(0,), scratch=_scratch)
+def _overlap(node: Node, inputs: Sequence[Tensor | None]) -> Overlap | None:
+    """The fully connected kernel's gap (ops/qconv.py)."""
+    lead, k, n = _shapes(node, inputs)
+    return fully_connected_gap(int(np.prod(lead, dtype=np.int64)), k, n, 4 if node.op == "MatMulInteger" else 1)
+
+
+_QGEMM = OpDef(_infer, _evaluate, _emit, macs=_macs, data_inputs=(0,), scratch=_scratch, overlap=_overlap)
 
 OPS: dict[str, OpDef] = {
     "QGemm": _QGEMM,

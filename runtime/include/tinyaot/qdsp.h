@@ -154,7 +154,7 @@ static inline void tinyaot_dsp_expand(const int8_t *src, int32_t depth, uint32_t
   }
 }
 
-/* Per output channel, the requantization as one multiply-accumulate:
+/* The FC / conv requantization as one multiply-accumulate (tinyaot_dsp_requant_block):
  * y = (int32)((acc * multiplier + k - fix) >> 32) >> high_shift, where fix = 2^31 for a
  * negative acc under TINYAOT_ROUND_TFLITE and 0 otherwise.
  * TFLite (double rounding, e = -shift >= 1): s = (acc*m + 2^30) >> 31 is the rounding doubling
@@ -163,51 +163,6 @@ static inline void tinyaot_dsp_expand(const int8_t *src, int32_t depth, uint32_t
  * (acc*m + 2^30 + 2^(30+e) - [s < 0] * 2^31) >> (31 + e). [s < 0] may be replaced by
  * [acc < 0]: they differ only when s == 0, where both give 0.
  * Single rounding (total = 31 - shift >= 32): (acc*m + 2^(total-1)) >> total. */
-typedef struct {
-  int32_t multiplier;
-  int32_t high_shift;
-  uint32_t k_lo;
-  int32_t k_hi;
-} tinyaot_dsp_requant;
-
-/* Fills rq[0 .. out_c-1] and lists in generic[] the channels the formulation does not cover
- * (a shift >= 0: scales from 1/2 up; they go through tinyaot_qoutput_store_at after the fast
- * loop has written them). Returns that count, or -1 when no channel is covered (onnxruntime's
- * rounding, int32 output). */
-static inline int32_t tinyaot_dsp_requant_prepare(const tinyaot_qoutput *q, int32_t out_c, tinyaot_dsp_requant *rq,
-                                                  int32_t *generic) {
-  int32_t c, n = 0;
-  if (q->multiplier == NULL || (q->rounding != TINYAOT_ROUND_TFLITE && q->rounding != TINYAOT_ROUND_TFLITE_SINGLE)) {
-    return -1;
-  }
-  for (c = 0; c < out_c; ++c) {
-    const int32_t shift = q->shift[c];
-    uint64_t k;
-    if (shift > -1 || shift < -31 || q->multiplier[c] < 0) {
-      generic[n++] = c;
-      rq[c].multiplier = 0;
-      rq[c].high_shift = 0;
-      rq[c].k_lo = 0;
-      rq[c].k_hi = 0;
-      continue;
-    }
-    k = (uint64_t)1 << (30 - shift);
-    if (q->rounding == TINYAOT_ROUND_TFLITE) k += (uint64_t)1 << 30;
-    rq[c].multiplier = q->multiplier[c];
-    rq[c].high_shift = -shift - 1;
-    rq[c].k_lo = (uint32_t)k;
-    rq[c].k_hi = (int32_t)(k >> 32);
-  }
-  return n;
-}
-
-/* The requantized int8 value (before the clamp to the activation range). `negative_fix` is
- * 1 for TINYAOT_ROUND_TFLITE, 0 for _SINGLE. */
-TINYAOT_DSP_INLINE int32_t tinyaot_dsp_requant_apply(int32_t acc, const tinyaot_dsp_requant *r, uint32_t negative_fix) {
-  int64_t v = (int64_t)(((uint64_t)(uint32_t)r->k_hi << 32) | r->k_lo) + (int64_t)acc * r->multiplier;
-  v -= (int64_t)((uint32_t)acc & (negative_fix << 31));
-  return (int32_t)((uint64_t)v >> 32) >> r->high_shift;
-}
 
 /* The requantization of a doubled accumulator A = 2 acc (|acc| < 2^29) with e = -shift in
  * [1, 22] and the output zero point folded into add = 2^(e-1) + zero_point * 2^e:
@@ -244,80 +199,275 @@ static inline void tinyaot_dsp_mac2x2(const uint32_t *a, const int8_t *w0, const
   }
 }
 
+/* Channels per block of the FC / convolution kernels: their accumulators (two rows, 128
+ * bytes) are all the scratch a block needs besides the expanded activations. */
+#define TINYAOT_DSP_BLOCK 16
+#define TINYAOT_DSP_BLOCK_BYTES_ 64 /* 4 * TINYAOT_DSP_BLOCK, for the assembly */
+#define TINYAOT_DSP_STR2_(x) #x
+#define TINYAOT_DSP_STR_(x) TINYAOT_DSP_STR2_(x)
+
 /* Where a kernel's outputs go and how they are requantized. */
 typedef struct {
   const tinyaot_qoutput *q;
-  const tinyaot_dsp_requant *rq; /* NULL: tinyaot_qoutput_store_at for every channel */
-  const int32_t *generic;        /* channels the fast formulation leaves to tinyaot_qoutput_store_at */
-  int32_t generic_count;
   const int32_t *weight_zero_point; /* [out_c] or NULL */
   void *output;
+  int32_t fast;      /* see tinyaot_dsp_out_init */
+  uint32_t mixed[2]; /* fast == 0: bit b set when block b has channels it does not cover */
+  int32_t fold;      /* every shift >= -23: tinyaot_dsp_requant_block may fold the zero point */
 } tinyaot_dsp_out;
 
-/* rq: out_c records, generic: out_c indices (the kernel's scratch). */
-static inline void tinyaot_dsp_out_prepare(tinyaot_dsp_out *o, const tinyaot_qoutput *q, int32_t out_c,
-                                           tinyaot_dsp_requant *rq, int32_t *generic,
-                                           const int32_t *weight_zero_point, void *output) {
-  const int32_t n = tinyaot_dsp_requant_prepare(q, out_c, rq, generic);
+/* Whether tinyaot_dsp_requant_block covers channel c of an int8 output with TFLite's rounding:
+ * a multiplier >= 0 and a shift in [-31, -2] (a scale below 1/4: nearly every channel of the
+ * MLPerf models). Other channels go through tinyaot_qoutput_store_at. */
+static inline int32_t tinyaot_dsp_channel_fast(const tinyaot_qoutput *q, int32_t c) {
+  return q->shift[c] >= -31 && q->shift[c] <= -2 && q->multiplier[c] >= 0;
+}
+
+/* o->fast: 1 when tinyaot_dsp_requant_block covers every channel, 0 when it covers some
+ * (o->mixed marks the blocks of TINYAOT_DSP_BLOCK channels with others, to check per
+ * channel; blocks from the 64th on are always checked), -1 when none (onnxruntime's
+ * rounding, int32 output). */
+static inline void tinyaot_dsp_out_init(tinyaot_dsp_out *o, const tinyaot_qoutput *q, int32_t out_c,
+                                        const int32_t *weight_zero_point, void *output) {
+  int32_t c, lowest = 0, fast = q->multiplier != NULL &&
+                                       (q->rounding == TINYAOT_ROUND_TFLITE || q->rounding == TINYAOT_ROUND_TFLITE_SINGLE)
+                                   ? 1
+                                   : -1;
+  uint32_t mixed[2] = {0, 0};
+  /* one pass, in locals (a matrix-vector product pays it once per output) */
+  for (c = 0; c < out_c && fast >= 0; ++c) {
+    const int32_t shift = q->shift[c];
+    lowest = shift < lowest ? shift : lowest;
+    if ((uint32_t)(shift + 31) > 29u || q->multiplier[c] < 0) {
+      const int32_t b = c / TINYAOT_DSP_BLOCK;
+      fast = 0;
+      if (b < 64) mixed[b >> 5] |= 1u << (b & 31);
+    }
+  }
   o->q = q;
-  o->rq = n < 0 ? NULL : rq;
-  o->generic = generic;
-  o->generic_count = n < 0 ? 0 : n;
   o->weight_zero_point = weight_zero_point;
   o->output = output;
+  o->fast = fast;
+  o->mixed[0] = mixed[0];
+  o->mixed[1] = mixed[1];
+  o->fold = lowest >= -23 && q->zero_point >= -128 && q->zero_point <= 127;
 }
 
-/* Requantizes and stores the accumulators of channels c0 .. c1-1 of one output row (outputs
- * index + c), first subtracting w_zp[c] * a_sum when there are weight zero points. */
-static inline void tinyaot_dsp_finish(const tinyaot_dsp_out *o, int32_t *acc, int32_t c0, int32_t c1, size_t index,
-                                      int32_t a_sum) {
-  const tinyaot_qoutput *q = o->q;
-  int32_t c;
-  if (o->weight_zero_point != NULL) {
-    for (c = c0; c < c1; ++c) acc[c] -= o->weight_zero_point[c] * a_sum;
-  }
-  if (o->rq == NULL) {
-    for (c = c0; c < c1; ++c) tinyaot_qoutput_store_at(q, c, acc[c], o->output, index + (size_t)c);
-    return;
-  }
-  {
-    const tinyaot_dsp_requant *r = o->rq + c0;
-    const uint32_t negative_fix = q->rounding == TINYAOT_ROUND_TFLITE ? 1u : 0u;
-    const int32_t zero_point = q->zero_point, lo = q->act_min, hi = q->act_max;
-    int8_t *dst = (int8_t *)o->output + index + c0;
-    const int32_t *a = acc + c0, *end = acc + c1;
-    if (lo <= -128 && hi >= 127) {
-      /* The whole int8 range (no activation, or a ReLU whose zero point is -128): one SSAT. */
-      for (; a < end; ++a, ++r) {
-        *dst++ = (int8_t)tinyaot_ssat8(tinyaot_dsp_requant_apply(*a, r, negative_fix) + zero_point);
-      }
-    } else {
-      for (; a < end; ++a, ++r) {
-        int32_t y = tinyaot_ssat8(tinyaot_dsp_requant_apply(*a, r, negative_fix) + zero_point);
-        if (y < lo) y = lo;
-        if (y > hi) y = hi;
-        *dst++ = (int8_t)y;
-      }
-    }
-  }
-  for (c = 0; c < o->generic_count; ++c) {
-    const int32_t channel = o->generic[c];
-    if (channel >= c0 && channel < c1) {
-      tinyaot_qoutput_store_at(q, channel, acc[channel], o->output, index + (size_t)channel);
-    }
-  }
-}
-
-/* Accumulators of a row of depth < 4 (too short for a group) times the weight rows c0 .. c1-1:
- * plain C, so that the optimized kernels never need the portable ones. */
+/* Accumulators acc[0 .. count-1] of a row of depth < 4 (too short for a group) times `count`
+ * weight rows: plain C, so that the optimized kernels never need the portable ones. */
 static inline void tinyaot_dsp_rows_short(const int32_t *bias, const int8_t *a, const int8_t *weights, int32_t depth,
-                                          int32_t c0, int32_t c1, int32_t *acc) {
+                                          int32_t count, int32_t *acc) {
   int32_t c, k;
-  for (c = c0; c < c1; ++c) {
+  for (c = 0; c < count; ++c) {
     const int8_t *w = weights + (size_t)c * depth;
     int32_t sum = bias[c];
     for (k = 0; k < depth; ++k) sum += a[k] * w[k];
     acc[c] = sum;
+  }
+}
+
+/* Sum of the values of an expanded row (`groups` groups, pair words `stride` words apart group
+ * to group): the window sum weight zero points need, padding taps included. */
+static inline int32_t tinyaot_dsp_expanded_sum(const uint32_t *s, int32_t groups, int32_t stride) {
+  int32_t g, sum = 0;
+  for (g = 0; g < groups; ++g, s += stride) {
+    sum = tinyaot_smlad(s[1], 0x00010001u, tinyaot_smlad(s[0], 0x00010001u, sum));
+  }
+  return sum;
+}
+
+/* Sum of a row's int8 values (for weight zero points). */
+static inline int32_t tinyaot_dsp_row_sum(const int8_t *a, int32_t depth) {
+  int32_t k, sum = 0;
+  for (k = 0; k < depth; ++k) sum += a[k];
+  return sum;
+}
+
+/* Out-of-line helpers of the FC and conv kernels, one copy in the image: kernels/qoutput_s8.c
+ * (which both kernels' emitters list) defines them with TINYAOT_DSP_DEFINE_SHARED, the
+ * kernels see the prototypes. Host tests (TINYAOT_EMULATE_DSP) get a static copy per file. */
+#if defined(TINYAOT_EMULATE_DSP) || defined(TINYAOT_DSP_DEFINE_SHARED)
+#if defined(TINYAOT_EMULATE_DSP)
+#define TINYAOT_DSP_SHARED static TINYAOT_DSP_NOINLINE
+#else
+#define TINYAOT_DSP_SHARED TINYAOT_DSP_NOINLINE
+#endif
+
+/* tinyaot_requant_tflite(_single) + zero point, saturated to int8, of the accumulators of
+ * two rows, acc[j] and acc[TINYAOT_DSP_BLOCK + j] (j < count), into dst[j] and
+ * dst[dst1 + j] (the second row first; `two` == 0: the first row only), for channels with a multiplier m >= 0 and a shift
+ * in [-31, -2] (tinyaot_dsp_channel_fast). The multiply-accumulate above, with the constants
+ * derived per channel from m and h = -shift - 1 in [1, 30]: k_hi = 2^(h-1) and k_lo = x, with
+ * x = 2^30 for TFLite's rounding and 0 for single rounding. TFLite's -2^31 for a negative acc
+ * is folded into k with s = x & (acc >> 31): k_hi - (s >> 30) and x ^ (s << 1), i.e.
+ * k - 2^31 (h >= 1). 25 instructions per channel (both rows) in the assembly; `fold`
+ * (every shift >= -23) puts the zero point into k_hi instead, 23. */
+TINYAOT_DSP_SHARED void tinyaot_dsp_requant_block(const int32_t *acc, const int32_t *multiplier,
+                                                           const int32_t *shift, int32_t count, int8_t *dst,
+                                                           int32_t dst1, int32_t two, int32_t zero_point,
+                                                           int32_t single, int32_t fold) {
+  const uint32_t x = single ? 0u : 1u << 30;
+#if TINYAOT_DSP_C_LOOPS
+  int32_t j, row;
+  for (j = 0; j < count; ++j) {
+    const int32_t h = -shift[j] - 1, m = multiplier[j];
+    const int32_t folded = two && fold; /* as the assembly's loops */
+    const uint32_t k_hi = folded ? (uint32_t)((int32_t)((uint32_t)(2 * zero_point + 1) << h) >> 1) : (1u << h) >> 1;
+    for (row = two ? 1 : 0; row >= 0; --row) {
+      const int32_t a = acc[row * TINYAOT_DSP_BLOCK + j];
+      const uint32_t s = x & (uint32_t)(a >> 31);
+      const uint64_t k = (uint64_t)(k_hi - (s >> 30)) << 32 | (x ^ (s << 1));
+      const uint64_t v = k + (uint64_t)((int64_t)a * m);
+      dst[row * dst1 + j] = (int8_t)tinyaot_ssat8(((int32_t)(uint32_t)(v >> 32) >> h) + (folded ? 0 : zero_point));
+    }
+  }
+#else
+  int32_t a, m, h, k_hi, lo, hi;
+  if (two && fold) {
+    /* h <= 22 for every channel: the zero point goes into k_hi = ((2 zp + 1) << h) >> 1
+     * = 2^(h-1) + zp * 2^h (adding zp * 2^h before the shift by h adds exactly zp;
+     * |k_hi| < 2^30 and so is the high word of acc * m: no overflow), 23 per channel */
+    const int32_t z = 2 * zero_point + 1;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldr %[m], [%[mult]], #4\n\t"
+        "ldr %[h], [%[shift]], #4\n\t"
+        "mvn %[h], %[h]\n\t"
+        "lsl %[k_hi], %[z], %[h]\n\t"
+        "asr %[k_hi], %[k_hi], #1\n\t"
+        "ldr %[a], [%[acc], #" TINYAOT_DSP_STR_(TINYAOT_DSP_BLOCK_BYTES_) "]\n\t"
+        "and %[lo], %[x], %[a], asr #31\n\t"
+        "sub %[hi], %[k_hi], %[lo], lsr #30\n\t"
+        "eor %[lo], %[x], %[lo], lsl #1\n\t"
+        "smlal %[lo], %[hi], %[a], %[m]\n\t"
+        "asr %[hi], %[hi], %[h]\n\t"
+        "ssat %[hi], #8, %[hi]\n\t"
+        "strb %[hi], [%[dst], %[dst1]]\n\t"
+        "ldr %[a], [%[acc]], #4\n\t"
+        "and %[lo], %[x], %[a], asr #31\n\t"
+        "sub %[hi], %[k_hi], %[lo], lsr #30\n\t"
+        "eor %[lo], %[x], %[lo], lsl #1\n\t"
+        "smlal %[lo], %[hi], %[a], %[m]\n\t"
+        "asr %[hi], %[hi], %[h]\n\t"
+        "ssat %[hi], #8, %[hi]\n\t"
+        "strb %[hi], [%[dst]], #1\n\t"
+        "subs %[n], %[n], #1\n\t"
+        "bne 1b\n\t"
+        : [acc] "+r"(acc), [mult] "+r"(multiplier), [shift] "+r"(shift), [dst] "+r"(dst), [n] "+r"(count),
+          [a] "=&r"(a), [m] "=&r"(m), [h] "=&r"(h), [k_hi] "=&r"(k_hi), [lo] "=&r"(lo), [hi] "=&r"(hi)
+        : [z] "r"(z), [x] "r"(x), [dst1] "r"(dst1)
+        : "cc", "memory");
+    return;
+  }
+  if (!two) {
+    /* one row (an odd last row or pixel, matrix-vector products): 17 per channel */
+    __asm__ volatile(
+        "1:\n\t"
+        "ldr %[m], [%[mult]], #4\n\t"
+        "ldr %[h], [%[shift]], #4\n\t"
+        "mvn %[h], %[h]\n\t"
+        "mov %[k_hi], #1\n\t"
+        "lsl %[k_hi], %[k_hi], %[h]\n\t"
+        "lsr %[k_hi], %[k_hi], #1\n\t"
+        "ldr %[a], [%[acc]], #4\n\t"
+        "and %[lo], %[x], %[a], asr #31\n\t"
+        "sub %[hi], %[k_hi], %[lo], lsr #30\n\t"
+        "eor %[lo], %[x], %[lo], lsl #1\n\t"
+        "smlal %[lo], %[hi], %[a], %[m]\n\t"
+        "asr %[hi], %[hi], %[h]\n\t"
+        "add %[hi], %[hi], %[zp]\n\t"
+        "ssat %[hi], #8, %[hi]\n\t"
+        "strb %[hi], [%[dst]], #1\n\t"
+        "subs %[n], %[n], #1\n\t"
+        "bne 1b\n\t"
+        : [acc] "+r"(acc), [mult] "+r"(multiplier), [shift] "+r"(shift), [dst] "+r"(dst), [n] "+r"(count),
+          [a] "=&r"(a), [m] "=&r"(m), [h] "=&r"(h), [k_hi] "=&r"(k_hi), [lo] "=&r"(lo), [hi] "=&r"(hi)
+        : [zp] "r"(zero_point), [x] "r"(x)
+        : "cc", "memory");
+    return;
+  }
+  __asm__ volatile(
+      "1:\n\t"
+      "ldr %[m], [%[mult]], #4\n\t"
+      "ldr %[h], [%[shift]], #4\n\t"
+      "mvn %[h], %[h]\n\t"
+      "mov %[k_hi], #1\n\t"
+      "lsl %[k_hi], %[k_hi], %[h]\n\t"
+      "lsr %[k_hi], %[k_hi], #1\n\t"
+      "ldr %[a], [%[acc], #" TINYAOT_DSP_STR_(TINYAOT_DSP_BLOCK_BYTES_) "]\n\t"
+      "and %[lo], %[x], %[a], asr #31\n\t"
+      "sub %[hi], %[k_hi], %[lo], lsr #30\n\t"
+      "eor %[lo], %[x], %[lo], lsl #1\n\t"
+      "smlal %[lo], %[hi], %[a], %[m]\n\t"
+      "asr %[hi], %[hi], %[h]\n\t"
+      "add %[hi], %[hi], %[zp]\n\t"
+      "ssat %[hi], #8, %[hi]\n\t"
+      "strb %[hi], [%[dst], %[dst1]]\n\t"
+      "ldr %[a], [%[acc]], #4\n\t"
+      "and %[lo], %[x], %[a], asr #31\n\t"
+      "sub %[hi], %[k_hi], %[lo], lsr #30\n\t"
+      "eor %[lo], %[x], %[lo], lsl #1\n\t"
+      "smlal %[lo], %[hi], %[a], %[m]\n\t"
+      "asr %[hi], %[hi], %[h]\n\t"
+      "add %[hi], %[hi], %[zp]\n\t"
+      "ssat %[hi], #8, %[hi]\n\t"
+      "strb %[hi], [%[dst]], #1\n\t"
+      "subs %[n], %[n], #1\n\t"
+      "bne 1b\n\t"
+      : [acc] "+r"(acc), [mult] "+r"(multiplier), [shift] "+r"(shift), [dst] "+r"(dst), [n] "+r"(count),
+        [a] "=&r"(a), [m] "=&r"(m), [h] "=&r"(h), [k_hi] "=&r"(k_hi), [lo] "=&r"(lo), [hi] "=&r"(hi)
+      : [zp] "r"(zero_point), [x] "r"(x), [dst1] "r"(dst1)
+      : "cc", "memory");
+#endif
+}
+
+/* Requantizes and stores channels c0 .. c0+count-1 of one or two (`two`) output rows: the
+ * accumulators acc[j] and acc[TINYAOT_DSP_BLOCK + j] of channel c0 + j go to outputs
+ * index0 + c0 + j and index1 + c0 + j, after subtracting w_zp[c] * a_sum0/1 when there are
+ * weight zero points. The accumulators are the kernel's scratch and are modified. */
+TINYAOT_DSP_SHARED void tinyaot_dsp_finish(const tinyaot_dsp_out *o, int32_t *acc, int32_t two, int32_t c0,
+                                                    int32_t count, size_t index0, size_t index1, int32_t a_sum0,
+                                                    int32_t a_sum1) {
+  const tinyaot_qoutput *q = o->q;
+  int8_t *dst0 = (int8_t *)o->output + index0 + c0;
+  int32_t *acc1 = acc + TINYAOT_DSP_BLOCK;
+  int32_t j;
+  if (o->weight_zero_point != NULL) {
+    for (j = 0; j < count; ++j) {
+      acc[j] -= o->weight_zero_point[c0 + j] * a_sum0;
+      if (two) acc1[j] -= o->weight_zero_point[c0 + j] * a_sum1;
+    }
+  }
+  if (!two) index1 = index0; /* one row: the clamp below does the same bytes twice */
+  if (o->fast == 1 || (o->fast == 0 && c0 % TINYAOT_DSP_BLOCK == 0 && c0 / TINYAOT_DSP_BLOCK < 64 &&
+                       !((o->mixed[c0 / TINYAOT_DSP_BLOCK >> 5] >> (c0 / TINYAOT_DSP_BLOCK & 31)) & 1))) {
+    tinyaot_dsp_requant_block(acc, q->multiplier + c0, q->shift + c0, count, dst0, (int32_t)(index1 - index0), two,
+                              q->zero_point, q->rounding == TINYAOT_ROUND_TFLITE_SINGLE, o->fold);
+  } else {
+    /* runs of covered channels, the others one by one */
+    for (j = 0; j < count;) {
+      const int32_t c = c0 + j;
+      int32_t run = 0;
+      while (o->fast == 0 && j + run < count && tinyaot_dsp_channel_fast(q, c + run)) ++run;
+      if (run > 0) {
+        tinyaot_dsp_requant_block(acc + j, q->multiplier + c, q->shift + c, run, dst0 + j, (int32_t)(index1 - index0),
+                                  two, q->zero_point, q->rounding == TINYAOT_ROUND_TFLITE_SINGLE, o->fold);
+        j += run;
+      } else {
+        if (two) tinyaot_qoutput_store_at(q, c, acc1[j], o->output, index1 + (size_t)c);
+        tinyaot_qoutput_store_at(q, c, acc[j], o->output, index0 + (size_t)c);
+        ++j;
+      }
+    }
+  }
+  if (o->fast >= 0 && (q->act_min > -128 || q->act_max < 127)) {
+    /* A fused activation narrower than int8 (int8 outputs; clamping the generic ones again
+     * changes nothing). */
+    int8_t *dst1 = (int8_t *)o->output + index1 + c0;
+    for (j = 0; j < count; ++j) {
+      dst0[j] = (int8_t)(dst0[j] < q->act_min ? q->act_min : (dst0[j] > q->act_max ? q->act_max : dst0[j]));
+      dst1[j] = (int8_t)(dst1[j] < q->act_min ? q->act_min : (dst1[j] > q->act_max ? q->act_max : dst1[j]));
+    }
   }
 }
 
@@ -341,7 +491,7 @@ typedef char tinyaot_dsp_rows2_state_layout[offsetof(tinyaot_dsp_rows2_state, pa
                                                 : -1];
 #endif
 
-static TINYAOT_DSP_NOINLINE void tinyaot_dsp_rows2_blocks(tinyaot_dsp_rows2_state *st) {
+TINYAOT_DSP_SHARED void tinyaot_dsp_rows2_blocks(tinyaot_dsp_rows2_state *st) {
 #if TINYAOT_DSP_C_LOOPS
   int32_t k;
   for (k = 0; k < st->pairs; ++k) {
@@ -449,48 +599,30 @@ static TINYAOT_DSP_NOINLINE void tinyaot_dsp_rows2_blocks(tinyaot_dsp_rows2_stat
 #endif
 }
 
-/* Sum of the values of an expanded row (`groups` groups, pair words `stride` words apart group
- * to group): the window sum weight zero points need, padding taps included. */
-static inline int32_t tinyaot_dsp_expanded_sum(const uint32_t *s, int32_t groups, int32_t stride) {
-  int32_t g, sum = 0;
-  for (g = 0; g < groups; ++g, s += stride) {
-    sum = tinyaot_smlad(s[1], 0x00010001u, tinyaot_smlad(s[0], 0x00010001u, sum));
-  }
-  return sum;
-}
-
-/* Sum of a row's int8 values (for weight zero points). */
-static inline int32_t tinyaot_dsp_row_sum(const int8_t *a, int32_t depth) {
-  int32_t k, sum = 0;
-  for (k = 0; k < depth; ++k) sum += a[k];
-  return sum;
-}
-
-/* Two expanded rows (interleaved, tinyaot_dsp_expand with stride 4) times the weight rows
- * c0 .. c1-1 ([c][depth], depth >= 4): outputs at index0 + c and index1 + c. Blocks of 2 rows
- * x 2 channels reuse every activation and weight word twice. a_sum0/1: the rows' sums when
- * there are weight zero points. */
-static inline void tinyaot_dsp_rows2(const int32_t *bias, const uint32_t *s, const int8_t *weights, int32_t depth,
-                                     int32_t c0, int32_t c1, int32_t *acc_row0, int32_t *acc_row1) {
-  const int32_t full = depth >> 2, rest = depth & 3, pairs = (c1 - c0) >> 1;
-  int32_t c = c0 + 2 * pairs, g;
+/* Two expanded rows (interleaved, tinyaot_dsp_expand with stride 4) times `count` weight rows
+ * ([count][depth], depth >= 4): accumulators acc_row0[0 .. count-1] and acc_row1[...]. Blocks
+ * of 2 rows x 2 channels reuse every activation and weight word twice. */
+TINYAOT_DSP_SHARED void tinyaot_dsp_rows2(const int32_t *bias, const uint32_t *s, const int8_t *weights, int32_t depth,
+                                     int32_t count, int32_t *acc_row0, int32_t *acc_row1) {
+  const int32_t full = depth >> 2, rest = depth & 3, pairs = count >> 1;
+  int32_t c = 2 * pairs, g;
   if (pairs > 0) {
     tinyaot_dsp_rows2_state st;
-    st.bias = bias + c0;
-    st.acc0 = acc_row0 + c0;
-    st.acc1 = acc_row1 + c0;
+    st.bias = bias;
+    st.acc0 = acc_row0;
+    st.acc1 = acc_row1;
     st.s = s;
     st.groups = full;
     st.depth = depth;
     st.pairs = pairs; /* counted down to 0 by the loop */
-    st.w0 = weights + (size_t)c0 * depth;
+    st.w0 = weights;
     st.rest = rest;
     tinyaot_dsp_rows2_blocks(&st);
     if (rest) {
       /* The last group: the word ending the weight row, against the zero-padded values. */
       const uint32_t *a = s + 4 * full;
       int32_t k;
-      for (k = c0; k < c; ++k) {
+      for (k = 0; k < c; ++k) {
         const uint32_t w = tinyaot_dsp_load32(weights + (size_t)k * depth + depth - 4);
         const uint32_t we = tinyaot_sxtb16(w), wo = tinyaot_sxtb16_odd(w);
         acc_row0[k] = tinyaot_smlad(a[1], wo, tinyaot_smlad(a[0], we, acc_row0[k]));
@@ -498,7 +630,7 @@ static inline void tinyaot_dsp_rows2(const int32_t *bias, const uint32_t *s, con
       }
     }
   }
-  if (c < c1) {
+  if (c < count) {
     const int8_t *w0 = weights + (size_t)c * depth;
     const uint32_t *a = s;
     int32_t acc0 = bias[c], acc1 = acc0;
@@ -526,7 +658,7 @@ static inline void tinyaot_dsp_rows2(const int32_t *bias, const uint32_t *s, con
 /* The hot loop of tinyaot_dsp_rows1: `groups` (>= 1) groups of 4 depth values of one row (a)
  * times 4 weight rows w0, w0 + depth, w0 + 2 depth, w0 + 3 depth: 23 instructions per 16 MACs.
  * Not inlined: its 13 registers must not compete with the caller's live values. */
-static TINYAOT_DSP_NOINLINE void tinyaot_dsp_mac1x4(const uint32_t *a, const int8_t *w0, int32_t depth, int32_t groups,
+TINYAOT_DSP_SHARED void tinyaot_dsp_mac1x4(const uint32_t *a, const int8_t *w0, int32_t depth, int32_t groups,
                                       int32_t *acc) {
 #if TINYAOT_DSP_C_LOOPS
   int32_t g, k;
@@ -576,13 +708,14 @@ static TINYAOT_DSP_NOINLINE void tinyaot_dsp_mac1x4(const uint32_t *a, const int
 #endif
 }
 
-/* One expanded row (tinyaot_dsp_expand with stride 2) times the weight rows c0 .. c1-1, in
- * blocks of 4 channels sharing each activation word (the last 1 to 3 channels one by one). */
-static inline void tinyaot_dsp_rows1(const int32_t *bias, const uint32_t *s, const int8_t *weights, int32_t depth,
-                                     int32_t c0, int32_t c1, int32_t *acc_row0) {
+/* One expanded row (tinyaot_dsp_expand with stride 2) times `count` weight rows into
+ * acc_row0[0 .. count-1], in blocks of 4 channels sharing each activation word (the last 1 to
+ * 3 channels one by one). */
+TINYAOT_DSP_SHARED void tinyaot_dsp_rows1(const int32_t *bias, const uint32_t *s, const int8_t *weights, int32_t depth,
+                                     int32_t count, int32_t *acc_row0) {
   const int32_t full = depth >> 2, rest = depth & 3;
   int32_t c, g, k;
-  for (c = c0; c + 3 < c1 && full > 0; c += 4) {
+  for (c = 0; c + 3 < count && full > 0; c += 4) {
     const int8_t *w0 = weights + (size_t)c * depth;
     int32_t *acc = acc_row0 + c;
     for (k = 0; k < 4; ++k) acc[k] = bias[c + k];
@@ -595,7 +728,7 @@ static inline void tinyaot_dsp_rows1(const int32_t *bias, const uint32_t *s, con
       }
     }
   }
-  for (; c < c1; ++c) {
+  for (; c < count; ++c) {
     const int8_t *w0 = weights + (size_t)c * depth;
     const uint32_t *a = s;
     int32_t acc0 = bias[c];
@@ -614,5 +747,17 @@ static inline void tinyaot_dsp_rows1(const int32_t *bias, const uint32_t *s, con
     acc_row0[c] = acc0;
   }
 }
+
+#else
+void tinyaot_dsp_requant_block(const int32_t *acc, const int32_t *multiplier, const int32_t *shift, int32_t count,
+                               int8_t *dst, int32_t dst1, int32_t two, int32_t zero_point, int32_t single,
+                               int32_t fold);
+void tinyaot_dsp_finish(const tinyaot_dsp_out *o, int32_t *acc, int32_t two, int32_t c0, int32_t count, size_t index0,
+                        size_t index1, int32_t a_sum0, int32_t a_sum1);
+void tinyaot_dsp_rows2(const int32_t *bias, const uint32_t *s, const int8_t *weights, int32_t depth, int32_t count,
+                       int32_t *acc_row0, int32_t *acc_row1);
+void tinyaot_dsp_rows1(const int32_t *bias, const uint32_t *s, const int8_t *weights, int32_t depth, int32_t count,
+                       int32_t *acc_row0);
+#endif
 
 #endif

@@ -76,20 +76,29 @@ typedef struct {
 
 /* `scratch`: TINYAOT_Q*_SCRATCH bytes of workspace, 16-byte aligned, planned by the compiler
  * for the duration of the call (the same on every core). The optimized paths (simd.h) keep
- * expanded activations and per-channel requantization constants there; the portable
- * tinyaot_<k>_ref ignore it. */
-#define TINYAOT_QCONV2D_S8_SCRATCH(taps, out_c) (20 * (((taps) + 3) / 4) + 28 * (out_c))
+ * expanded or copied activations and one block of accumulators there (per-channel
+ * requantization constants are derived per block, never stored); the portable
+ * depthwise and fully connected kernels copy input rows there (when it holds them; NULL: they
+ * read in place), so that an output overlapping its input (planner.py) never clobbers a row
+ * still to be read. */
+/* Convolution (groups of taps = kernel_h * kernel_w * in_c / groups): DSP, two expanded
+ * windows (16 bytes per 4 taps), one gathered int8 window (4) and one block of accumulators
+ * (128); MVE, the im2col column (taps bytes). out_c does not matter: the per-channel
+ * requantization constants are derived per block of channels, never stored. */
+#define TINYAOT_QCONV2D_S8_SCRATCH(taps, out_c) (20 * (((taps) + 3) / 4) + 128)
 /* Depthwise: the most any optimized path needs for one block of channels (independent of
- * out_c). DSP (4 channels, tiles of t = min(out_w rounded up to even, 16) output pixels):
- * kernel_h ring rows of 16-byte expanded columns, t pixels of accumulators, the block's
- * weights. MVE (8 channels): the packed weights, a ring of kernel_h band rows of 8-byte
- * columns with its row tags, one output row of accumulators (32 bytes per pixel); when the
- * whole padded plane (dilation 1) and one row of accumulators fit in 2 KiB, 2 KiB, so that
- * Helium copies the plane once per block and requantizes several rows per run. */
-#define TINYAOT_QDW_DSP_TILE_(out_w) ((out_w) < 16 ? (out_w) + ((out_w) & 1) : 16)
+ * out_c). DSP (4 channels, tiles of t = min(out_w rounded up to even, 64) output pixels: a
+ * plane up to 64 wide is one tile, so every row is expanded once and the output may overlap
+ * the input, see ops/qconv.py depthwise_gap):
+ * kernel_h ring rows of t/2 * stride_w + 1 positions of 16 bytes (column pairs), the block's
+ * weights and requantization constants, 4 zero points (164 bytes). MVE (8 channels): the
+ * packed weights, a ring of kernel_h band rows of 8-byte columns with its row tags, one
+ * output row of accumulators (32 bytes per pixel); when the whole padded plane (dilation 1)
+ * and one row of accumulators fit in 2 KiB, 2 KiB, so that Helium copies the plane once per
+ * block and requantizes several rows per run. */
+#define TINYAOT_QDW_DSP_TILE_(out_w) ((out_w) < 64 ? (out_w) + ((out_w) & 1) : 64)
 #define TINYAOT_QDW_DSP_BYTES_(kernel_h, kernel_w, out_w, stride_w)                                           \
-  (16 * (kernel_h) * ((TINYAOT_QDW_DSP_TILE_(out_w) - 1) * (stride_w) + (kernel_w)) +                        \
-   16 * TINYAOT_QDW_DSP_TILE_(out_w) + 32 * (kernel_h) + 16)
+  (16 * (kernel_h) * (TINYAOT_QDW_DSP_TILE_(out_w) / 2 * (stride_w) + 1) + 164)
 #define TINYAOT_QDW_MVE_RING_(kernel_h, kernel_w, out_w, stride_w)                                            \
   ((8 * (kernel_h) * (kernel_w) + 8 * (kernel_h) * (((out_w) - 1) * (stride_w) + (kernel_w)) + 4 * (kernel_h) + \
     15) / 16 * 16 +                                                                                            \
@@ -98,12 +107,17 @@ typedef struct {
   ((8 * (((out_h) - 1) * (stride_h) + (kernel_h)) * (((out_w) - 1) * (stride_w) + (kernel_w)) +              \
     8 * (kernel_h) * (kernel_w) + 15) / 16 * 16 +                                                              \
    32 * (out_w))
+/* The portable depthwise (one output channel per input channel) runs channel by channel with a
+ * ring of kernel_h padded input rows (span = (out_w - 1) * stride_w + (kernel_w - 1) *
+ * dilation_w + 1 bytes each, row tags and offsets first) when it fits in the scratch, else in raster
+ * order from the input: the ring is what lets its output overlap its input (planner.py). */
+#define TINYAOT_QDW_REF_RING_BYTES(kernel_h, span) (8 * (kernel_h) + (kernel_h) * (span))
 #define TINYAOT_QDW_MAX_(a, b) ((a) > (b) ? (a) : (b))
 #define TINYAOT_QDEPTHWISE_CONV2D_S8_SCRATCH(kernel_h, kernel_w, out_h, out_w, stride_h, stride_w, out_c)       \
   TINYAOT_QDW_MAX_(                                                                                           \
       TINYAOT_QDW_MAX_(TINYAOT_QDW_DSP_BYTES_(kernel_h, kernel_w, out_w, stride_w),                            \
                        TINYAOT_QDW_MVE_RING_(kernel_h, kernel_w, out_w, stride_w)),                            \
-      (TINYAOT_QDW_MVE_PLANE_(kernel_h, kernel_w, out_h, out_w, stride_h, stride_w) <= 2048 ? 2048 : 0))
+      (TINYAOT_QDW_MVE_PLANE_(kernel_h, kernel_w, out_h, out_w, stride_h, stride_w) <= 2048 ? 1536 : 0))
 void tinyaot_qconv2d_s8(const tinyaot_qconv2d_params *p, const int8_t *input, const int8_t *weights, void *output,
                         void *scratch);
 void tinyaot_qconv2d_s8_ref(const tinyaot_qconv2d_params *p, const int8_t *input, const int8_t *weights,
@@ -122,7 +136,13 @@ typedef struct {
   tinyaot_qoutput out;
 } tinyaot_qfully_connected_params;
 
-#define TINYAOT_QFULLY_CONNECTED_S8_SCRATCH(depth, out_c) (16 * (((depth) + 3) / 4) + 28 * (out_c))
+/* DSP: two expanded rows (16 bytes per 4 of depth) and one block of accumulators (128);
+ * MVE: a run of input rows copied (16 bytes per 16 of depth, rounded up) and their
+ * accumulators (16 bytes each): >= 4 rows, 16 for a depth of 64 (KWS: the 1,280-byte floor
+ * keeps runs long, 0.566 instructions/MAC instead of 0.599 with runs of 8), or the rows of a
+ * matrix-vector product (fewer than 4). out_c does not matter. */
+#define TINYAOT_QFULLY_CONNECTED_S8_SCRATCH(depth, out_c)                                                      \
+  (16 * (((depth) + 3) / 4) + 512 > 1280 ? 16 * (((depth) + 3) / 4) + 512 : 1280)
 void tinyaot_qfully_connected_s8(const tinyaot_qfully_connected_params *p, const int8_t *input, const int8_t *weights,
                                  void *output, void *scratch);
 void tinyaot_qfully_connected_s8_ref(const tinyaot_qfully_connected_params *p, const int8_t *input,
