@@ -491,6 +491,26 @@ typedef char tinyaot_dsp_rows2_state_layout[offsetof(tinyaot_dsp_rows2_state, pa
                                                 : -1];
 #endif
 
+/* One group of 4 depth values of the 2 rows x 2 channels block: both weight words widened
+ * with SXTB16 (even and odd bytes), each multiplied with both expanded rows. */
+#define TINYAOT_DSP_ASM_GROUP_2X2                      \
+  "ldr %[t], [%[w0]], #4\n\t"                          \
+  "ldr %[v], [%[w1]], #4\n\t"                          \
+  "ldrd %[x0], %[x1], [%[a]], #8\n\t"                  \
+  "sxtb16 %[we], %[t]\n\t"                             \
+  "sxtb16 %[ve], %[v]\n\t"                             \
+  "smlad %[r00], %[x0], %[we], %[r00]\n\t"             \
+  "smlad %[r01], %[x0], %[ve], %[r01]\n\t"             \
+  "sxtb16 %[t], %[t], ror #8\n\t"                      \
+  "sxtb16 %[v], %[v], ror #8\n\t"                      \
+  "smlad %[r00], %[x1], %[t], %[r00]\n\t"              \
+  "smlad %[r01], %[x1], %[v], %[r01]\n\t"              \
+  "ldrd %[x0], %[x1], [%[a]], #8\n\t"                  \
+  "smlad %[r10], %[x0], %[we], %[r10]\n\t"             \
+  "smlad %[r11], %[x0], %[ve], %[r11]\n\t"             \
+  "smlad %[r10], %[x1], %[t], %[r10]\n\t"              \
+  "smlad %[r11], %[x1], %[v], %[r11]\n\t"
+
 TINYAOT_DSP_SHARED void tinyaot_dsp_rows2_blocks(tinyaot_dsp_rows2_state *st) {
 #if TINYAOT_DSP_C_LOOPS
   int32_t k;
@@ -525,57 +545,12 @@ TINYAOT_DSP_SHARED void tinyaot_dsp_rows2_blocks(tinyaot_dsp_rows2_state *st) {
       /* Two groups per iteration; an odd count starts with one. */
       "lsrs %[n], %[n], #1\n\t"
       "bcc 3f\n\t"
-      "ldr %[t], [%[w0]], #4\n\t"
-      "ldr %[v], [%[w1]], #4\n\t"
-      "ldrd %[x0], %[x1], [%[a]], #8\n\t"
-      "sxtb16 %[we], %[t]\n\t"
-      "sxtb16 %[ve], %[v]\n\t"
-      "smlad %[r00], %[x0], %[we], %[r00]\n\t"
-      "smlad %[r01], %[x0], %[ve], %[r01]\n\t"
-      "sxtb16 %[t], %[t], ror #8\n\t"
-      "sxtb16 %[v], %[v], ror #8\n\t"
-      "smlad %[r00], %[x1], %[t], %[r00]\n\t"
-      "smlad %[r01], %[x1], %[v], %[r01]\n\t"
-      "ldrd %[x0], %[x1], [%[a]], #8\n\t"
-      "smlad %[r10], %[x0], %[we], %[r10]\n\t"
-      "smlad %[r11], %[x0], %[ve], %[r11]\n\t"
-      "smlad %[r10], %[x1], %[t], %[r10]\n\t"
-      "smlad %[r11], %[x1], %[v], %[r11]\n\t"
+      TINYAOT_DSP_ASM_GROUP_2X2
       "cmp %[n], #0\n\t"
       "beq 4f\n\t"
       "3:\n\t"
-      "ldr %[t], [%[w0]], #4\n\t"
-      "ldr %[v], [%[w1]], #4\n\t"
-      "ldrd %[x0], %[x1], [%[a]], #8\n\t"
-      "sxtb16 %[we], %[t]\n\t"
-      "sxtb16 %[ve], %[v]\n\t"
-      "smlad %[r00], %[x0], %[we], %[r00]\n\t"
-      "smlad %[r01], %[x0], %[ve], %[r01]\n\t"
-      "sxtb16 %[t], %[t], ror #8\n\t"
-      "sxtb16 %[v], %[v], ror #8\n\t"
-      "smlad %[r00], %[x1], %[t], %[r00]\n\t"
-      "smlad %[r01], %[x1], %[v], %[r01]\n\t"
-      "ldrd %[x0], %[x1], [%[a]], #8\n\t"
-      "smlad %[r10], %[x0], %[we], %[r10]\n\t"
-      "smlad %[r11], %[x0], %[ve], %[r11]\n\t"
-      "smlad %[r10], %[x1], %[t], %[r10]\n\t"
-      "smlad %[r11], %[x1], %[v], %[r11]\n\t"
-      "ldr %[t], [%[w0]], #4\n\t"
-      "ldr %[v], [%[w1]], #4\n\t"
-      "ldrd %[x0], %[x1], [%[a]], #8\n\t"
-      "sxtb16 %[we], %[t]\n\t"
-      "sxtb16 %[ve], %[v]\n\t"
-      "smlad %[r00], %[x0], %[we], %[r00]\n\t"
-      "smlad %[r01], %[x0], %[ve], %[r01]\n\t"
-      "sxtb16 %[t], %[t], ror #8\n\t"
-      "sxtb16 %[v], %[v], ror #8\n\t"
-      "smlad %[r00], %[x1], %[t], %[r00]\n\t"
-      "smlad %[r01], %[x1], %[v], %[r01]\n\t"
-      "ldrd %[x0], %[x1], [%[a]], #8\n\t"
-      "smlad %[r10], %[x0], %[we], %[r10]\n\t"
-      "smlad %[r11], %[x0], %[ve], %[r11]\n\t"
-      "smlad %[r10], %[x1], %[t], %[r10]\n\t"
-      "smlad %[r11], %[x1], %[v], %[r11]\n\t"
+      TINYAOT_DSP_ASM_GROUP_2X2
+      TINYAOT_DSP_ASM_GROUP_2X2
       "subs %[n], %[n], #1\n\t"
       "bne 3b\n\t"
       "4:\n\t"
